@@ -1,0 +1,97 @@
+"""The Starlette application: Vertex's REST routes, our log routes, and the lifespan
+that starts and stops the scheduler."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from customjobs.api.rest.common import error_response, guarded, json_response
+from customjobs.api.rest.jobs import JobHandlers
+from customjobs.api.rest.logs import LogHandlers
+from customjobs.api.rest.operations import OperationHandlers
+from customjobs.errors import NotFound
+from customjobs.runtime import Runtime
+
+
+class ResourceId(Convertor[str]):
+    """A path segment that stops at ':' so `customJobs/123:cancel` never captures `123:cancel`."""
+
+    regex = "[^/:]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class ApiVersion(ResourceId):
+    regex = "v1|v1beta1"
+
+
+class OperationsPrefix(ResourceId):
+    regex = "v1|v1beta1|ui"
+
+
+register_url_convertor("rid", ResourceId())
+register_url_convertor("ver", ApiVersion())
+register_url_convertor("opver", OperationsPrefix())
+
+LOCATION = "/projects/{project:rid}/locations/{location:rid}"
+JOBS = "/{version:ver}" + LOCATION + "/customJobs"
+JOB = JOBS + "/{job:rid}"
+
+
+def routes(rt: Runtime) -> list[Route]:
+    jobs, ops, logs = JobHandlers(rt), OperationHandlers(rt), LogHandlers(rt)
+    table: list[Route] = [
+        Route(JOBS, guarded(jobs.create), methods=["POST"]),
+        Route(JOBS, guarded(jobs.list), methods=["GET"]),
+        Route(JOB + ":cancel", guarded(jobs.cancel), methods=["POST"]),
+        Route(JOB, guarded(jobs.get), methods=["GET"]),
+        Route(JOB, guarded(jobs.delete), methods=["DELETE"]),
+        Route(
+            "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/logs", guarded(logs.logs), methods=["GET"]
+        ),
+        Route("/healthz", _healthz, methods=["GET"]),
+    ]
+    for base in ("/{version:opver}" + LOCATION, "/{version:opver}" + LOCATION + "/customJobs/{job:rid}"):
+        table += [
+            Route(base + "/operations", guarded(ops.list), methods=["GET"]),
+            Route(base + "/operations/{op:rid}:cancel", guarded(ops.cancel), methods=["POST"]),
+            Route(base + "/operations/{op:rid}:wait", guarded(ops.wait), methods=["POST"]),
+            Route(base + "/operations/{op:rid}", guarded(ops.get), methods=["GET"]),
+            Route(base + "/operations/{op:rid}", guarded(ops.delete), methods=["DELETE"]),
+        ]
+    return table
+
+
+async def _healthz(_: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def _not_found(request: Request, _: Exception) -> Response:
+    return error_response(NotFound(f"The requested URL {request.url.path} was not found on this server."))
+
+
+def create_app(rt: Runtime) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        rt.start()
+        try:
+            yield
+        finally:
+            rt.stop()
+
+    return Starlette(
+        routes=routes(rt),
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _not_found},
+    )

@@ -1,0 +1,57 @@
+"""Replica logs over HTTP, outside the Vertex namespace.
+
+GET /customjobs/v1/{job name}/logs?replica=workerpool0-0&follow=true streams from the
+first line until the job ends: each pass notes whether the job had ended BEFORE reading,
+so the last read after the end catches every line, and no line is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from customjobs.api.rest.common import call, check_params, job_id_of, parent_of, query
+from customjobs.domain.states import TERMINAL
+from customjobs.errors import InvalidArgument
+from customjobs.logs.files import LineReader
+from customjobs.runtime import Runtime
+
+FOLLOW_POLL_S = 0.1
+_REPLICA = re.compile(r"^workerpool[0-3]-\d+$")
+
+
+class LogHandlers:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    async def logs(self, request: Request) -> Response:
+        check_params(request, ("replica", "follow"))
+        parent, job_id = parent_of(request), job_id_of(request)
+        await call(self.rt.jobs.get, parent, job_id)  # 404 before the stream starts
+        replica = query(request, "replica") or None
+        if replica is not None and not _REPLICA.match(replica):
+            raise InvalidArgument(f'Invalid replica "{replica}": expected workerpool{{pool}}-{{index}}.')
+        follow = query(request, "follow").lower() in ("true", "1", "yes")
+        return StreamingResponse(
+            self._stream(job_id, replica, follow), media_type="text/plain; charset=utf-8"
+        )
+
+    async def _stream(self, job_id: int, replica: str | None, follow: bool) -> AsyncIterator[bytes]:
+        readers: dict[str, LineReader] = {}
+        while True:
+            job = await call(self.rt.store.get_job, job_id)
+            ended = job is None or job.state in TERMINAL
+            chunks: list[str] = []
+            for name, path in self.rt.layout.replica_logs(job_id, replica):
+                reader = readers.setdefault(str(path), LineReader(path))
+                prefix = "" if replica else f"[{name}] "
+                chunks.extend(f"{prefix}{line}\n" for line in reader.read_lines(final=ended))
+            if chunks:
+                yield "".join(chunks).encode()
+            if ended or not follow:
+                return
+            await asyncio.sleep(FOLLOW_POLL_S)

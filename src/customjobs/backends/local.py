@@ -1,0 +1,180 @@
+"""The process backend: every replica an OS process in its own process group.
+
+Each replica runs under a tiny /bin/sh wrapper that records its pid and, when the
+user's command ends, its exit status, in files beside its log. Output goes straight
+from the process to its log file. So nothing depends on the server staying alive: a
+server killed with -9 and started again re-attaches from those files, and the log
+keeps every line written while no server was running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from customjobs.backends import procfs
+from customjobs.backends.base import Handle, LaunchError, LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.backends.environment import make_local_output_dirs, plan_replicas
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOST = "127.0.0.1"
+# $0 is the replica's file prefix; "$@" the user's command. The pid file is written
+# before the command runs and the exit file after, each renamed into place atomically.
+_WRAPPER = (
+    'echo $$ > "$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid"; '
+    '"$@"; c=$?; echo $c > "$0.exit.tmp"; mv "$0.exit.tmp" "$0.exit"; exit $c'
+)
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free right now on the loopback interface."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((LOCAL_HOST, 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class LocalProcessBackend:
+    name = "local"
+
+    def __init__(self, notify: Callable[[], None] = lambda: None) -> None:
+        self._notify = notify
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, request: LaunchRequest) -> Handle:
+        spec = request.spec
+        names = [n for p in spec.pools for n in p.replica_names()]
+        hosts = {n: f"{LOCAL_HOST}:{port}" for n, port in zip(names, free_ports(len(names)), strict=True)}
+        plans = plan_replicas(spec, request.job_id, request.project, hosts)
+        for plan in plans:
+            if not plan.argv:
+                raise LaunchError(
+                    f"The replica {plan.name} has no command: the process runtime runs "
+                    "containerSpec.command + args on the host, and both are empty."
+                )
+        for pool in spec.pools:
+            if pool.python_package is not None:
+                raise LaunchError(
+                    f"workerpool{pool.index} uses pythonPackageSpec, which the process runtime "
+                    "cannot run yet: use containerSpec.command to run your module."
+                )
+        request.workdir.mkdir(parents=True, exist_ok=True)
+        make_local_output_dirs(spec.base_output_uri)
+        replicas: list[dict[str, object]] = []
+        for plan in plans:
+            prefix = request.workdir / plan.name
+            cwd = request.workdir / f"{plan.name}.cwd"
+            cwd.mkdir(exist_ok=True)
+            env = {**os.environ, **plan.env}
+            with open(request.log_path(plan.name), "ab") as out:
+                try:
+                    proc = subprocess.Popen(
+                        ["/bin/sh", "-c", _WRAPPER, str(prefix), *plan.argv],
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        cwd=cwd,
+                        env=env,
+                        start_new_session=True,
+                    )
+                except OSError as exc:
+                    self.stop({"replicas": replicas}, force=True)
+                    raise LaunchError(f"The replica {plan.name} could not be started: {exc}") from exc
+            self._watch(proc)
+            replicas.append({"name": plan.name, "pid": proc.pid, "prefix": str(prefix)})
+        return {"backend": self.name, "replicas": replicas, "started_s": time.time()}
+
+    def poll(self, handle: Handle) -> list[ReplicaFact]:
+        return [self._fact(r, handle.get("started_s")) for r in handle["replicas"]]
+
+    def stop(self, handle: Handle, force: bool) -> None:
+        sig = signal.SIGKILL if force else signal.SIGTERM
+        for replica in handle["replicas"]:
+            pid = replica["pid"]
+            if procfs.group_alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, sig)
+
+    def all_stopped(self, handle: Handle) -> bool:
+        return not any(procfs.group_alive(r["pid"]) for r in handle["replicas"])
+
+    def reattach(self, request: LaunchRequest, names: list[str]) -> Handle | None:
+        """Find the replicas of a launch the server died in the middle of, from their pid files."""
+        replicas, newest = [], 0.0
+        for name in names:
+            pid_file = request.workdir / f"{name}.pid"
+            try:
+                pid = int(pid_file.read_text().strip())
+            except (FileNotFoundError, ValueError):
+                continue
+            newest = max(newest, pid_file.stat().st_mtime)
+            replicas.append({"name": name, "pid": pid, "prefix": str(request.workdir / name)})
+        if not replicas:
+            return None
+        return {"backend": self.name, "replicas": replicas, "started_s": newest}
+
+    def close(self) -> None:
+        """Leave replicas running: a restarted server re-attaches to them."""
+
+    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._children[proc.pid] = proc
+
+        def wait() -> None:
+            proc.wait()
+            self._notify()
+
+        threading.Thread(target=wait, name=f"reaper-{proc.pid}", daemon=True).start()
+
+    def _fact(self, replica: dict[str, object], started_s: object) -> ReplicaFact:
+        name = str(replica["name"])
+        pid = int(str(replica["pid"]))
+        prefix = Path(str(replica["prefix"]))
+        code = _read_exit(prefix)
+        if code is not None:
+            return ReplicaFact(name, ReplicaStatus.EXITED, code)
+        child = self._children.get(pid)
+        if child is not None:
+            returncode = child.poll()
+            if returncode is None:
+                return ReplicaFact(name, ReplicaStatus.RUNNING)
+            code = _read_exit(prefix)  # the wrapper may have finished between the two reads
+            if code is None:
+                # The wrapper itself was killed (a stop, or an outside kill): a shell's status for it.
+                code = 128 - returncode if returncode < 0 else returncode
+            return ReplicaFact(name, ReplicaStatus.EXITED, code)
+        started = float(str(started_s)) if started_s is not None else None
+        if procfs.is_alive(pid, started):
+            return ReplicaFact(name, ReplicaStatus.RUNNING)
+        code = _read_exit(prefix)
+        if code is not None:
+            return ReplicaFact(name, ReplicaStatus.EXITED, code)
+        return ReplicaFact(
+            name,
+            ReplicaStatus.LOST,
+            detail=f"the process of replica {name} (pid {pid}) ended while the server was not "
+            "watching it and left no exit status",
+        )
+
+
+def _read_exit(prefix: Path) -> int | None:
+    try:
+        return int(Path(f"{prefix}.exit").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None

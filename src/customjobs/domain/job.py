@@ -1,0 +1,80 @@
+"""The stored job as the service sees it: identity, state, times, outcome, backend handle.
+
+The user's spec travels as `spec_json`, the CustomJob's input fields in proto JSON:
+only wire/ reads or writes that text, so the domain never depends on the wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from customjobs.domain.states import JobState
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job is going to end, decided before its last replicas have stopped."""
+
+    state: JobState
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+@dataclass
+class Job:
+    id: int
+    project: str
+    location: str
+    display_name: str
+    state: JobState
+    spec_json: str
+    create_us: int
+    update_us: int
+    labels: dict[str, str] = field(default_factory=dict)
+    start_us: int | None = None
+    end_us: int | None = None
+    error_code: int | None = None
+    error_message: str | None = None
+    attempt: int = 0
+    handle: dict[str, Any] | None = None
+    outcome: Outcome | None = None
+    stop_requested_us: int | None = None
+    web_access_uris: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What create needs: the validated request, already reduced to domain values."""
+
+    project: str
+    location: str
+    display_name: str
+    labels: dict[str, str]
+    spec_json: str
+
+
+@dataclass(frozen=True)
+class StateEvent:
+    """One line of a job's state history."""
+
+    state: JobState
+    time_us: int
+    message: str | None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A google.longrunning.Operation this server started (today: job deletes)."""
+
+    id: int
+    project: str
+    location: str
+    kind: str
+    api_version: str
+    done: bool
+    create_us: int
+    update_us: int
+    job_id: int | None = None
+    error_code: int | None = None
+    error_message: str | None = None

@@ -1,0 +1,69 @@
+"""Resource names: projects/{p}/locations/{l}/customJobs/{id}, operations, and new ids.
+
+Ids are positive 64-bit integers printed as 19 digits, like Vertex's. The high bits hold
+the creation time in microseconds so ids of one server grow with time; the low bits are
+random so that several servers sharing one database never collide.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from customjobs.errors import InvalidArgument
+
+_ID_RANDOM_BITS = 11
+_ID_TOP_BIT = 1 << 62  # keeps every id at 19 decimal digits
+_SEGMENT = r"[^/:]+"
+_JOB_RE = re.compile(rf"^projects/({_SEGMENT})/locations/({_SEGMENT})/customJobs/({_SEGMENT})$")
+_PARENT_RE = re.compile(rf"^projects/({_SEGMENT})/locations/({_SEGMENT})$")
+
+
+def new_id() -> int:
+    micros = time.time_ns() // 1000
+    return _ID_TOP_BIT | ((micros << _ID_RANDOM_BITS) & (_ID_TOP_BIT - 1)) | secrets.randbits(_ID_RANDOM_BITS)
+
+
+def parse_id(text: str, what: str = "custom job") -> int:
+    """A path's id segment as an integer; anything else names no resource of ours."""
+    if not text.isdigit() or len(text) > 19 or int(text) >= 1 << 63:
+        raise InvalidArgument(f'Invalid {what} id "{text}": ids are positive 64-bit decimal integers.')
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Parent:
+    project: str
+    location: str
+
+    def __str__(self) -> str:
+        return f"projects/{self.project}/locations/{self.location}"
+
+
+def parse_parent(text: str) -> Parent:
+    match = _PARENT_RE.match(text)
+    if match is None:
+        raise InvalidArgument(
+            f'Invalid parent "{text}": expected projects/{{project}}/locations/{{location}}.'
+        )
+    return Parent(match[1], match[2])
+
+
+def job_name(project: str, location: str, job_id: int) -> str:
+    return f"projects/{project}/locations/{location}/customJobs/{job_id}"
+
+
+def operation_name(project: str, location: str, op_id: int) -> str:
+    return f"projects/{project}/locations/{location}/operations/{op_id}"
+
+
+def parse_job_name(text: str) -> tuple[Parent, int]:
+    match = _JOB_RE.match(text)
+    if match is None:
+        raise InvalidArgument(
+            f'Invalid custom job name "{text}": expected projects/{{project}}/locations/{{location}}'
+            "/customJobs/{custom_job}."
+        )
+    return Parent(match[1], match[2]), parse_id(match[3])

@@ -1,0 +1,199 @@
+"""The scheduler: one reconcile pass (run_once) and the loop that repeats it.
+
+It is the only place that turns backend facts into job states. Every pass reads the
+active jobs from the store, so a restarted server simply picks up where the last one
+left off: replicas that kept running are re-attached through their stored handles.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from customjobs import names
+from customjobs.backends.base import ExecutionBackend, LaunchError, LaunchRequest
+from customjobs.config import Settings
+from customjobs.domain.job import Job, Outcome
+from customjobs.domain.spec import LaunchSpec
+from customjobs.domain.states import ACTIVE, JobState
+from customjobs.errors import RpcCode
+from customjobs.logs.files import LogLayout, tail
+from customjobs.scheduler import outcomes
+from customjobs.service import transitions
+from customjobs.service.clock import now_us
+from customjobs.store.base import Store
+from customjobs.wire.launch import launch_spec
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self, store: Store, backend: ExecutionBackend, layout: LogLayout, settings: Settings
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.layout = layout
+        self.settings = settings
+        self._wake = threading.Event()
+        self._specs: dict[int, LaunchSpec] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                active = self.run_once()
+            except Exception:
+                log.exception("scheduler pass failed; retrying")
+                active = 1
+            tick = self.settings.active_tick_s if active else self.settings.idle_tick_s
+            self._wake.wait(tick)
+
+    def run_once(self) -> int:
+        """One reconcile pass over every active job; returns how many were active."""
+        jobs = self.store.jobs_in_states(ACTIVE)
+        for job in jobs:
+            try:
+                self._reconcile(job)
+            except Exception:
+                log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
+        live = {j.id for j in jobs}
+        for job_id in list(self._specs):
+            if job_id not in live:
+                del self._specs[job_id]
+        return len(jobs)
+
+    def run_until_idle(self, max_passes: int = 10_000) -> None:
+        """Burst mode for tests: reconcile until no job is active."""
+        for _ in range(max_passes):
+            if not self.run_once():
+                return
+            self._wake.wait(self.settings.active_tick_s)
+            self._wake.clear()
+
+    # one job -----------------------------------------------------------------
+
+    def _reconcile(self, job: Job) -> None:
+        if job.state is JobState.QUEUED:
+            transitions.move(self.store, job, JobState.PENDING, message="admitted")
+        elif job.handle is None:
+            if job.state is JobState.CANCELLING:
+                self._finish(job, outcomes.cancelled())
+            elif job.state is JobState.PENDING:
+                self._launch(job)
+        else:
+            self._watch(job)
+
+    def _spec(self, job: Job) -> LaunchSpec:
+        spec = self._specs.get(job.id)
+        if spec is None:
+            spec = self._specs[job.id] = launch_spec(job.spec_json)
+        return spec
+
+    def _request(self, job: Job, attempt: int) -> LaunchRequest:
+        return LaunchRequest(
+            job_id=job.id,
+            project=job.project,
+            attempt=attempt,
+            spec=self._spec(job),
+            workdir=self.layout.attempt_dir(job.id, attempt),
+        )
+
+    def _launch(self, job: Job) -> None:
+        if job.attempt > 0:
+            # attempt is recorded before replicas start: a server died mid-launch.
+            request = self._request(job, job.attempt)
+            names_ = [n for p in request.spec.pools for n in p.replica_names()]
+            handle = self.backend.reattach(request, names_)
+            if handle is not None:
+                log.warning("job %s: re-attached to a launch interrupted by a restart", job.id)
+                self._started(job, handle, len(handle["replicas"]) == len(names_))
+                return
+        else:
+            request = self._request(job, 1)
+            if not self.store.update_runtime(job.id, JobState.PENDING, attempt=1):
+                return
+        try:
+            handle = self.backend.start(request)
+        except LaunchError as exc:
+            transitions.move(
+                self.store,
+                job,
+                JobState.FAILED,
+                error_code=int(RpcCode.INVALID_ARGUMENT),
+                error_message=str(exc),
+            )
+            return
+        except Exception as exc:
+            log.exception("job %s: launch failed", job.id)
+            message = f"Internal error occurred while starting the job: {exc}"
+            transitions.move(
+                self.store, job, JobState.FAILED, error_code=int(RpcCode.INTERNAL), error_message=message
+            )
+            return
+        self._started(job, handle, True)
+
+    def _started(self, job: Job, handle: dict[str, object], complete: bool) -> None:
+        # Stored in whatever state the job is now: a cancel that raced the launch must see it.
+        self.store.update_runtime(job.id, None, handle=handle)
+        message = "all replicas started" if complete else "some replicas were not started"
+        transitions.move(self.store, job, JobState.RUNNING, message=message)
+        self.wake()
+
+    def _watch(self, job: Job) -> None:
+        assert job.handle is not None  # _reconcile only calls this with a handle
+        outcome = job.outcome
+        if outcome is None:
+            outcome = self._decide(job)
+            if outcome is None:
+                return
+            stamp = now_us()
+            if not self.store.update_runtime(job.id, job.state, outcome=outcome, stop_requested_us=stamp):
+                return
+            job.stop_requested_us = stamp
+            log.info("job %s: ending as %s; stopping its replicas", job.id, outcome.state.value)
+            self.backend.stop(job.handle, force=False)
+        if self.backend.all_stopped(job.handle):
+            self._finish(job, outcome)
+            return
+        waited_s = (now_us() - (job.stop_requested_us or now_us())) / 1e6
+        if waited_s >= self.settings.stop_grace_s:
+            log.warning("job %s: replicas outlived %.1fs after SIGTERM; sending SIGKILL", job.id, waited_s)
+            self.backend.stop(job.handle, force=True)
+
+    def _decide(self, job: Job) -> Outcome | None:
+        assert job.handle is not None
+        facts = self.backend.poll(job.handle)
+        spec = self._spec(job)
+        timed_out = None
+        if job.start_us is not None and now_us() - job.start_us > spec.timeout_s * 1e6:
+            timed_out = spec.timeout_s
+        name = names.job_name(job.project, job.location, job.id)
+        decided = outcomes.decide(
+            facts,
+            spec.pools[0].index,
+            timed_out,
+            log_tail=lambda replica: tail(
+                self.layout.attempt_dir(job.id, job.attempt) / f"{replica}.log", self.settings.error_log_lines
+            ),
+            log_hint=lambda replica: f"GET /customjobs/v1/{name}/logs?replica={replica}",
+        )
+        if decided is None and job.state is JobState.CANCELLING:
+            return outcomes.cancelled()
+        return decided
+
+    def _finish(self, job: Job, outcome: Outcome) -> None:
+        target = outcome.state
+        if target is JobState.CANCELLED and job.state is not JobState.CANCELLING:
+            return
+        transitions.move(
+            self.store,
+            job,
+            target,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+        )
+        self._specs.pop(job.id, None)

@@ -1,0 +1,74 @@
+"""The Store protocol: everything the service and scheduler ask of persistence.
+
+One implementation today (store/sql, SQLite and PostgreSQL through SQLAlchemy); the
+contract tests in tests/contract run against every implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from customjobs.domain.job import Job, NewJob, Operation, StateEvent
+from customjobs.domain.query import Expr
+from customjobs.domain.states import JobState
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last row's sort key (newest first)."""
+
+    create_us: int
+    id: int
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A compare-and-set of a job's state, with what the move sets alongside."""
+
+    job_id: int
+    expected: JobState
+    target: JobState
+    now_us: int
+    set_start: bool = False
+    set_end: bool = False
+    error_code: int | None = None
+    error_message: str | None = None
+    message: str | None = None
+
+
+class Store(Protocol):
+    def insert_job(self, job_id: int, new: NewJob, state: JobState, now_us: int) -> Job: ...
+
+    def get_job(self, job_id: int) -> Job | None: ...
+
+    def list_jobs(
+        self, project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
+    ) -> list[Job]: ...
+
+    def jobs_in_states(self, states: frozenset[JobState]) -> list[Job]: ...
+
+    def change_state(self, change: StateChange) -> bool:
+        """Apply the change only if the job is still in `expected`; False when the race was lost."""
+        ...
+
+    def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
+        """Set runtime fields (attempt, handle, outcome, stop_requested_us, web_access_uris).
+
+        Only while the job is in `expected`, or in any state that is not terminal when None.
+        """
+        ...
+
+    def events(self, job_id: int) -> list[StateEvent]: ...
+
+    def delete_job(self, job_id: int, operation: Operation, terminal: frozenset[JobState]) -> bool:
+        """Delete a job in a terminal state and record its operation, in one transaction."""
+        ...
+
+    def get_operation(self, op_id: int) -> Operation | None: ...
+
+    def list_operations(
+        self, project: str, location: str, limit: int, after: Cursor | None
+    ) -> list[Operation]: ...
+
+    def delete_operation(self, op_id: int) -> bool: ...

@@ -1,0 +1,275 @@
+"""SqlStore: the Store protocol on SQLAlchemy Core, for SQLite and PostgreSQL alike.
+
+Every state change is one compare-and-set UPDATE (`WHERE state = expected`) plus its
+history row, in one transaction: two writers racing on a job can never both win.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, Row, delete, insert, select, tuple_, update
+
+from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
+from customjobs.domain.query import Expr
+from customjobs.domain.states import TERMINAL, JobState
+from customjobs.store.base import Cursor, StateChange
+from customjobs.store.sql.filter_sql import filter_clause
+from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
+
+_RUNTIME_FIELDS = {"attempt", "handle", "outcome", "stop_requested_us", "web_access_uris"}
+
+
+class SqlStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # jobs -----------------------------------------------------------------
+
+    def insert_job(self, job_id: int, new: NewJob, state: JobState, now_us: int) -> Job:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(custom_jobs).values(
+                    id=job_id,
+                    project=new.project,
+                    location=new.location,
+                    display_name=new.display_name,
+                    state=state.value,
+                    spec_json=new.spec_json,
+                    create_us=now_us,
+                    update_us=now_us,
+                    attempt=0,
+                )
+            )
+            if new.labels:
+                conn.execute(
+                    insert(job_labels),
+                    [{"job_id": job_id, "key": k, "value": v} for k, v in new.labels.items()],
+                )
+            conn.execute(insert(job_events).values(job_id=job_id, state=state.value, time_us=now_us))
+        return Job(
+            id=job_id,
+            project=new.project,
+            location=new.location,
+            display_name=new.display_name,
+            state=state,
+            spec_json=new.spec_json,
+            create_us=now_us,
+            update_us=now_us,
+            labels=dict(new.labels),
+        )
+
+    def get_job(self, job_id: int) -> Job | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(custom_jobs).where(custom_jobs.c.id == job_id)).first()
+            if row is None:
+                return None
+            return self._with_labels(conn, [row])[0]
+
+    def list_jobs(
+        self, project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
+    ) -> list[Job]:
+        query = select(custom_jobs).where(
+            custom_jobs.c.project == project, custom_jobs.c.location == location
+        )
+        if where is not None:
+            query = query.where(filter_clause(where))
+        if after is not None:
+            query = query.where(
+                tuple_(custom_jobs.c.create_us, custom_jobs.c.id) < tuple_(after.create_us, after.id)
+            )
+        query = query.order_by(custom_jobs.c.create_us.desc(), custom_jobs.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return self._with_labels(conn, conn.execute(query).all())
+
+    def jobs_in_states(self, states: frozenset[JobState]) -> list[Job]:
+        query = select(custom_jobs).where(custom_jobs.c.state.in_([s.value for s in states]))
+        with self.engine.connect() as conn:
+            return self._with_labels(conn, conn.execute(query.order_by(custom_jobs.c.create_us)).all())
+
+    def change_state(self, change: StateChange) -> bool:
+        values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
+        if change.set_start:
+            values["start_us"] = change.now_us
+        if change.set_end:
+            values["end_us"] = change.now_us
+        if change.error_code is not None:
+            values["error_code"] = change.error_code
+            values["error_message"] = change.error_message
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(custom_jobs)
+                .where(custom_jobs.c.id == change.job_id, custom_jobs.c.state == change.expected.value)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                return False
+            if change.set_start:
+                # startTime is the FIRST entry into RUNNING: a retry keeps the original.
+                conn.execute(
+                    update(custom_jobs)
+                    .where(custom_jobs.c.id == change.job_id, custom_jobs.c.start_us.is_(None))
+                    .values(start_us=change.now_us)
+                )
+            conn.execute(
+                insert(job_events).values(
+                    job_id=change.job_id,
+                    state=change.target.value,
+                    time_us=change.now_us,
+                    message=change.message,
+                )
+            )
+        return True
+
+    def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
+        unknown = set(fields) - _RUNTIME_FIELDS
+        if unknown:
+            raise ValueError(f"not runtime fields: {sorted(unknown)}")
+        with self.engine.begin() as conn:
+            in_state = (
+                custom_jobs.c.state.not_in([s.value for s in TERMINAL])
+                if expected is None
+                else custom_jobs.c.state == expected.value
+            )
+            result = conn.execute(
+                update(custom_jobs)
+                .where(custom_jobs.c.id == job_id, in_state)
+                .values(**_runtime_columns(fields))
+            )
+            return bool(result.rowcount == 1)
+
+    def events(self, job_id: int) -> list[StateEvent]:
+        query = select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.seq)
+        with self.engine.connect() as conn:
+            return [
+                StateEvent(state=JobState(r.state), time_us=r.time_us, message=r.message)
+                for r in conn.execute(query)
+            ]
+
+    def delete_job(self, job_id: int, operation: Operation, terminal: frozenset[JobState]) -> bool:
+        with self.engine.begin() as conn:
+            conn.execute(delete(job_labels).where(job_labels.c.job_id == job_id))
+            conn.execute(delete(job_events).where(job_events.c.job_id == job_id))
+            result = conn.execute(
+                delete(custom_jobs).where(
+                    custom_jobs.c.id == job_id, custom_jobs.c.state.in_([s.value for s in terminal])
+                )
+            )
+            if result.rowcount != 1:
+                conn.rollback()
+                return False
+            conn.execute(insert(operations).values(**_operation_row(operation)))
+        return True
+
+    # operations -------------------------------------------------------------
+
+    def get_operation(self, op_id: int) -> Operation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(operations).where(operations.c.id == op_id)).first()
+        return None if row is None else _operation(row)
+
+    def list_operations(
+        self, project: str, location: str, limit: int, after: Cursor | None
+    ) -> list[Operation]:
+        query = select(operations).where(operations.c.project == project, operations.c.location == location)
+        if after is not None:
+            query = query.where(
+                tuple_(operations.c.create_us, operations.c.id) < tuple_(after.create_us, after.id)
+            )
+        query = query.order_by(operations.c.create_us.desc(), operations.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [_operation(r) for r in conn.execute(query)]
+
+    def delete_operation(self, op_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(delete(operations).where(operations.c.id == op_id)).rowcount == 1)
+
+    # helpers ----------------------------------------------------------------
+
+    def _with_labels(self, conn: Any, rows: Sequence[Row[Any]]) -> list[Job]:
+        labels: dict[int, dict[str, str]] = {r.id: {} for r in rows}
+        if rows:
+            query = select(job_labels).where(job_labels.c.job_id.in_(list(labels)))
+            for label in conn.execute(query):
+                labels[label.job_id][label.key] = label.value
+        return [_job(r, labels[r.id]) for r in rows]
+
+
+def _job(row: Row[Any], labels: dict[str, str]) -> Job:
+    outcome = None
+    if row.outcome_state is not None:
+        outcome = Outcome(JobState(row.outcome_state), row.outcome_code, row.outcome_message)
+    return Job(
+        id=row.id,
+        project=row.project,
+        location=row.location,
+        display_name=row.display_name,
+        state=JobState(row.state),
+        spec_json=row.spec_json,
+        create_us=row.create_us,
+        update_us=row.update_us,
+        labels=labels,
+        start_us=row.start_us,
+        end_us=row.end_us,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        attempt=row.attempt,
+        handle=json.loads(row.handle_json) if row.handle_json else None,
+        outcome=outcome,
+        stop_requested_us=row.stop_requested_us,
+        web_access_uris=json.loads(row.web_access_json) if row.web_access_json else {},
+    )
+
+
+def _operation_row(op: Operation) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "project": op.project,
+        "location": op.location,
+        "kind": op.kind,
+        "api_version": op.api_version,
+        "job_id": op.job_id,
+        "done": op.done,
+        "error_code": op.error_code,
+        "error_message": op.error_message,
+        "create_us": op.create_us,
+        "update_us": op.update_us,
+    }
+
+
+def _operation(row: Row[Any]) -> Operation:
+    return Operation(
+        id=row.id,
+        project=row.project,
+        location=row.location,
+        kind=row.kind,
+        api_version=row.api_version,
+        done=row.done,
+        create_us=row.create_us,
+        update_us=row.update_us,
+        job_id=row.job_id,
+        error_code=row.error_code,
+        error_message=row.error_message,
+    )
+
+
+def _runtime_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """Domain runtime fields as columns; a field given as None clears its column."""
+    columns: dict[str, Any] = {}
+    if "attempt" in fields:
+        columns["attempt"] = fields["attempt"]
+    if "stop_requested_us" in fields:
+        columns["stop_requested_us"] = fields["stop_requested_us"]
+    if "handle" in fields:
+        columns["handle_json"] = None if fields["handle"] is None else json.dumps(fields["handle"])
+    if "web_access_uris" in fields:
+        uris = fields["web_access_uris"]
+        columns["web_access_json"] = json.dumps(uris) if uris else None
+    if "outcome" in fields:
+        outcome: Outcome | None = fields["outcome"]
+        columns["outcome_state"] = None if outcome is None else outcome.state.value
+        columns["outcome_code"] = None if outcome is None else outcome.error_code
+        columns["outcome_message"] = None if outcome is None else outcome.error_message
+    return columns

@@ -1,0 +1,89 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create exactly this.
+
+Times are integer microseconds since the epoch: exact, ordered, and the same on SQLite
+and PostgreSQL. Every index serves a query that list or the scheduler runs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+custom_jobs = Table(
+    "custom_jobs",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("project", String(128), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("display_name", String(512), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    Column("start_us", BigInteger),
+    Column("end_us", BigInteger),
+    Column("error_code", Integer),
+    Column("error_message", Text),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("handle_json", Text),
+    Column("outcome_state", String(32)),
+    Column("outcome_code", Integer),
+    Column("outcome_message", Text),
+    Column("stop_requested_us", BigInteger),
+    Column("web_access_json", Text),
+    # Keyset pagination, newest first, per parent: one index range scan per page.
+    Index("ix_custom_jobs_parent_created", "project", "location", "create_us", "id"),
+    Index("ix_custom_jobs_parent_state_created", "project", "location", "state", "create_us", "id"),
+    Index("ix_custom_jobs_parent_display_name", "project", "location", "display_name"),
+    # The scheduler's scan of active jobs.
+    Index("ix_custom_jobs_state", "state"),
+)
+
+job_labels = Table(
+    "job_labels",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("custom_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Index("ix_job_labels_key_value", "key", "value", "job_id"),
+)
+
+job_events = Table(
+    "job_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", BigInteger, ForeignKey("custom_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("message", Text),
+    Index("ix_job_events_job", "job_id", "seq"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("project", String(128), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("api_version", String(16), nullable=False),
+    Column("job_id", BigInteger),
+    Column("done", Boolean, nullable=False),
+    Column("error_code", Integer),
+    Column("error_message", Text),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    Index("ix_operations_parent_created", "project", "location", "create_us", "id"),
+)

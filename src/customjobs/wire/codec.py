@@ -1,0 +1,156 @@
+"""Vertex JSON in and out for CustomJobs, through the official messages and json_format.
+
+Requests are parsed strictly (unknown fields are Google's 400), output-only fields a
+client sends are dropped (AIP-203), and answers are the proto3 JSON mapping: camelCase,
+int64 as strings, enum names, RFC 3339 timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.message import Message
+
+from customjobs import names
+from customjobs.domain.job import Job, NewJob
+from customjobs.errors import FieldViolation, InvalidArgument
+from customjobs.wire.messages import types_for
+from customjobs.wire.validation import validate_custom_job
+
+_OUTPUT_ONLY = (
+    "name",
+    "state",
+    "create_time",
+    "start_time",
+    "end_time",
+    "update_time",
+    "error",
+    "web_access_uris",
+    "satisfies_pzs",
+    "satisfies_pzi",
+)
+DEFAULT_BOOT_DISK_TYPE = "pd-ssd"
+DEFAULT_BOOT_DISK_SIZE_GB = 100
+
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
+_FAILED_FIELD = re.compile(r"Failed to parse (\w+) field")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake(path: str) -> str:
+    return _CAMEL_HUMP.sub(r"_\1", path).lower()
+
+
+def _json_error(message: str, field: str) -> InvalidArgument:
+    text = f"Invalid JSON payload received. {message}"
+    return InvalidArgument(text, (FieldViolation(field, text),))
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _json_error(f"Unexpected token. {exc}", "") from exc
+    if not isinstance(data, dict):
+        raise _json_error("Expected a JSON object at the top level.", "")
+    return data
+
+
+def parse_message(data: dict[str, Any], message: Message, root: str) -> None:
+    """json_format.ParseDict with Google's front-end wording for what it rejects."""
+    try:
+        json_format.ParseDict(data, message, ignore_unknown_fields=False)
+    except json_format.ParseError as exc:
+        text = str(exc)
+        unknown = _UNKNOWN_FIELD.search(text)
+        if unknown:
+            at = ".".join([root, *(snake(p) for p in unknown[2].split(".")[1:])])
+            raise _json_error(f"Unknown name \"{unknown[1]}\" at '{at}': Cannot find field.", at) from exc
+        at = ".".join([root, *(snake(p) for p in _FAILED_FIELD.findall(text))])
+        reason = text.rsplit(": ", 1)[-1].rstrip(".")
+        raise _json_error(f"Invalid value at '{at}': {reason}.", at) from exc
+
+
+def decode_new_job(body: bytes, version: str, project: str, location: str) -> NewJob:
+    """A create request's body as a validated NewJob, or every problem in one 400."""
+    message = types_for(version).custom_job()
+    parse_message(parse_json_object(body), message, "custom_job")
+    for field in _OUTPUT_ONLY:
+        message.ClearField(field)
+    violations = validate_custom_job(message)
+    if violations:
+        raise InvalidArgument.from_violations(violations)
+    for pool in message.job_spec.worker_pool_specs:
+        if pool.ListFields() and not pool.HasField("disk_spec"):
+            pool.disk_spec.boot_disk_type = DEFAULT_BOOT_DISK_TYPE
+            pool.disk_spec.boot_disk_size_gb = DEFAULT_BOOT_DISK_SIZE_GB
+    return NewJob(
+        project=project,
+        location=location,
+        display_name=message.display_name,
+        labels=dict(message.labels),
+        spec_json=json_format.MessageToJson(message, indent=None),
+    )
+
+
+def job_message(job: Job, version: str) -> Message:
+    message = types_for(version).custom_job()
+    # Specs may come from the other API version: fields this version lacks are dropped.
+    json_format.Parse(job.spec_json, message, ignore_unknown_fields=True)
+    message.name = names.job_name(job.project, job.location, job.id)
+    message.state = (
+        message.DESCRIPTOR.fields_by_name["state"].enum_type.values_by_name[job.state.value].number
+    )
+    message.create_time.FromMicroseconds(job.create_us)
+    message.update_time.FromMicroseconds(job.update_us)
+    if job.start_us is not None:
+        message.start_time.FromMicroseconds(job.start_us)
+    if job.end_us is not None:
+        message.end_time.FromMicroseconds(job.end_us)
+    if job.error_code is not None:
+        message.error.code = job.error_code
+        message.error.message = job.error_message or ""
+    message.web_access_uris.update(job.web_access_uris)
+    return message
+
+
+def parse_read_mask(text: str, version: str) -> FieldMask | None:
+    if not text:
+        return None
+    mask = FieldMask()
+    try:
+        mask.FromJsonString(text)
+    except ValueError as exc:
+        raise InvalidArgument(f'Invalid read_mask "{text}": {exc}') from exc
+    # Clients send camelCase (REST) or snake_case (gRPC); FieldMask paths are snake_case.
+    mask.paths[:] = [snake(p) for p in mask.paths]
+    if not mask.IsValidForDescriptor(types_for(version).custom_job.DESCRIPTOR):
+        raise InvalidArgument(
+            f'Invalid read_mask "{text}": it names a field that CustomJob does not have.',
+            (FieldViolation("read_mask", "names a field that CustomJob does not have"),),
+        )
+    return mask
+
+
+def job_dict(job: Job, version: str, mask: FieldMask | None = None) -> dict[str, Any]:
+    message = job_message(job, version)
+    if mask is not None:
+        masked = type(message)()
+        mask.MergeMessage(message, masked)
+        masked.name = message.name
+        message = masked
+    result: dict[str, Any] = json_format.MessageToDict(message)
+    return result
+
+
+def list_dict(jobs: list[Job], version: str, next_token: str, mask: FieldMask | None) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if jobs:
+        result["customJobs"] = [job_dict(j, version, mask) for j in jobs]
+    if next_token:
+        result["nextPageToken"] = next_token
+    return result

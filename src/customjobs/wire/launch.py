@@ -1,0 +1,56 @@
+"""The stored CustomJob JSON as a domain LaunchSpec, for the scheduler and backends."""
+
+from __future__ import annotations
+
+from google.protobuf import json_format
+
+from customjobs.domain.spec import DEFAULT_TIMEOUT_S, LaunchSpec, PoolSpec, PythonPackage
+from customjobs.wire.messages import types_for
+
+
+def launch_spec(spec_json: str) -> LaunchSpec:
+    # v1beta1 is a superset of what execution reads, so v1 parses either version's JSON.
+    job = types_for("v1").custom_job()
+    json_format.Parse(spec_json, job, ignore_unknown_fields=True)
+    spec = job.job_spec
+    pools = []
+    for index, pool in enumerate(spec.worker_pool_specs):
+        if not pool.ListFields():
+            continue
+        machine = pool.machine_spec
+        accelerator = machine.DESCRIPTOR.fields_by_name["accelerator_type"].enum_type
+        package = None
+        if pool.HasField("python_package_spec"):
+            pps = pool.python_package_spec
+            package = PythonPackage(pps.executor_image_uri, tuple(pps.package_uris), pps.python_module)
+            task_args, task_env, image, command = pps.args, pps.env, pps.executor_image_uri, ()
+        else:
+            cs = pool.container_spec
+            task_args, task_env, image, command = cs.args, cs.env, cs.image_uri, tuple(cs.command)
+        pools.append(
+            PoolSpec(
+                index=index,
+                replica_count=pool.replica_count or 1,
+                machine_type=machine.machine_type,
+                image_uri=image,
+                command=command,
+                args=tuple(task_args),
+                env=tuple((e.name, e.value) for e in task_env),
+                accelerator_type=accelerator.values_by_number[machine.accelerator_type].name
+                if machine.accelerator_type
+                else "",
+                accelerator_count=machine.accelerator_count,
+                python_package=package,
+            )
+        )
+    timeout_s = DEFAULT_TIMEOUT_S
+    if spec.scheduling.HasField("timeout"):
+        timeout_s = spec.scheduling.timeout.ToNanoseconds() / 1e9
+    base = spec.base_output_directory.output_uri_prefix or None
+    return LaunchSpec(
+        pools=tuple(pools),
+        timeout_s=timeout_s,
+        base_output_uri=base,
+        enable_web_access=spec.enable_web_access,
+        job_spec=json_format.MessageToDict(spec, preserving_proto_field_name=True),
+    )
