@@ -23,8 +23,9 @@ spec = json.loads(os.environ["CLUSTER_SPEC"])
 task = spec["task"]
 name = f"{task['type']}-{task['index']}"
 model_dir = pathlib.Path(os.environ["AIP_MODEL_DIR"])
-record = {k: os.environ.get(k) for k in ("TF_CONFIG", "RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
-                                          "CLOUD_ML_JOB_ID", "CLOUD_ML_PROJECT_ID", "GREETING", "AIP_CHECKPOINT_DIR")}
+keys = ("TF_CONFIG", "RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+        "CLOUD_ML_JOB_ID", "CLOUD_ML_PROJECT_ID", "GREETING", "AIP_CHECKPOINT_DIR")
+record = {k: os.environ.get(k) for k in keys}
 record["CLUSTER_SPEC"] = spec
 (model_dir / f"{name}.json").write_text(json.dumps(record))
 if task["type"] == "workerpool0":
@@ -42,7 +43,9 @@ def client(server: ServerProcess) -> av1.JobServiceClient:
     return rest_client(server.url)
 
 
-def test_two_pool_job_sees_vertex_environment_and_succeeds(client: av1.JobServiceClient, tmp_path: Path) -> None:
+def test_two_pool_job_sees_vertex_environment_and_succeeds(
+    client: av1.JobServiceClient, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     command = [sys.executable, "-c", REPLICA_SCRIPT]
     env = {"GREETING": "hello from $(CLOUD_ML_PROJECT_ID)"}
@@ -95,7 +98,9 @@ def test_two_pool_job_sees_vertex_environment_and_succeeds(client: av1.JobServic
 def test_single_replica_job_has_no_tf_config(client: av1.JobServiceClient, tmp_path: Path) -> None:
     marker = tmp_path / "env.json"
     script = f"import json, os; open({str(marker)!r}, 'w').write(json.dumps(dict(os.environ)))"
-    created = client.create_custom_job(parent=PARENT, custom_job=job("single", pool([sys.executable, "-c", script])))
+    created = client.create_custom_job(
+        parent=PARENT, custom_job=job("single", pool([sys.executable, "-c", script]))
+    )
     assert wait_for(client, created.name).state == av1.JobState.JOB_STATE_SUCCEEDED
     env = json.loads(marker.read_text())
     assert "TF_CONFIG" not in env

@@ -52,7 +52,8 @@ def corpus(client: av1.JobServiceClient) -> dict[str, av1.CustomJob]:
     ]
     for name, command, labels in specs:
         parent_jobs[name] = client.create_custom_job(
-            parent=PARENT.replace("test-project", "filters"), custom_job=job(name, pool(command), labels=labels)
+            parent=PARENT.replace("test-project", "filters"),
+            custom_job=job(name, pool(command), labels=labels),
         )
         time.sleep(0.01)
     client.cancel_custom_job(name=parent_jobs["my_job"].name)
@@ -116,7 +117,13 @@ def test_create_time_comparisons(client: av1.JobServiceClient, corpus: dict[str,
 
 @pytest.mark.parametrize(
     "bad",
-    ['display_name="x" AND', "nonsense=1", "state=JOB_STATE_NOPE", 'create_time>"yesterday"', "display_name<3"],
+    [
+        'display_name="x" AND',
+        "nonsense=1",
+        "state=JOB_STATE_NOPE",
+        'create_time>"yesterday"',
+        "display_name<3",
+    ],
 )
 def test_bad_filter_is_invalid_argument(client: av1.JobServiceClient, bad: str) -> None:
     with pytest.raises(exceptions.BadRequest) as info:
@@ -141,7 +148,9 @@ def test_page_token_is_bound_to_its_filter(server: ServerProcess, corpus: dict[s
     url = f"{server.url}/v1/{PARENT.replace('test-project', 'filters')}/customJobs"
     first = requests.get(url, params={"pageSize": 1, "filter": "labels.team=ml"}).json()
     assert len(first["customJobs"]) == 1 and first["nextPageToken"]
-    second = requests.get(url, params={"pageSize": 1, "filter": "labels.team=ml", "pageToken": first["nextPageToken"]})
+    second = requests.get(
+        url, params={"pageSize": 1, "filter": "labels.team=ml", "pageToken": first["nextPageToken"]}
+    )
     assert second.ok and len(second.json()["customJobs"]) == 1
     assert "nextPageToken" not in second.json()
     other = requests.get(url, params={"pageSize": 1, "pageToken": first["nextPageToken"]})

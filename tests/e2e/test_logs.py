@@ -25,9 +25,14 @@ def logs_url(server: ServerProcess, name: str) -> str:
 
 def test_follow_streams_every_line_exactly_once(server: ServerProcess, client: av1.JobServiceClient) -> None:
     script = SCRIPT.format(n=150, tag="step", pause=0.01)
-    created = client.create_custom_job(parent=PARENT, custom_job=job("follow", pool([sys.executable, "-c", script])))
+    created = client.create_custom_job(
+        parent=PARENT, custom_job=job("follow", pool([sys.executable, "-c", script]))
+    )
     with requests.get(
-        logs_url(server, created.name), params={"replica": "workerpool0-0", "follow": "true"}, stream=True, timeout=60
+        logs_url(server, created.name),
+        params={"replica": "workerpool0-0", "follow": "true"},
+        stream=True,
+        timeout=60,
     ) as response:
         assert response.status_code == 200
         lines = [line.decode() for line in response.iter_lines()]
@@ -38,7 +43,9 @@ def test_follow_streams_every_line_exactly_once(server: ServerProcess, client: a
 def test_logs_of_every_replica_after_the_end(server: ServerProcess, client: av1.JobServiceClient) -> None:
     primary = SCRIPT.format(n=3, tag="primary", pause=0.3)
     worker = "print('worker ready', flush=True)\nimport time\ntime.sleep(60)"
-    spec = job("many", pool([sys.executable, "-c", primary]), pool([sys.executable, "-c", worker], replicas=2))
+    spec = job(
+        "many", pool([sys.executable, "-c", primary]), pool([sys.executable, "-c", worker], replicas=2)
+    )
     created = client.create_custom_job(parent=PARENT, custom_job=spec)
     wait_for(client, created.name)
     text = requests.get(logs_url(server, created.name), timeout=30).text
@@ -53,9 +60,16 @@ def test_logs_of_every_replica_after_the_end(server: ServerProcess, client: av1.
     assert only.text == "worker ready\n"
 
 
-def test_unterminated_last_line_and_stderr_are_kept(server: ServerProcess, client: av1.JobServiceClient) -> None:
-    script = "import sys; print('out'); sys.stdout.flush(); sys.stderr.write('err\\n'); sys.stderr.flush(); print('tail', end='')"
-    created = client.create_custom_job(parent=PARENT, custom_job=job("partial", pool([sys.executable, "-c", script])))
+def test_unterminated_last_line_and_stderr_are_kept(
+    server: ServerProcess, client: av1.JobServiceClient
+) -> None:
+    script = (
+        "import sys; print('out'); sys.stdout.flush(); sys.stderr.write('err\\n'); sys.stderr.flush();"
+        " print('tail', end='')"
+    )
+    created = client.create_custom_job(
+        parent=PARENT, custom_job=job("partial", pool([sys.executable, "-c", script]))
+    )
     wait_for(client, created.name)
     text = requests.get(logs_url(server, created.name), params={"replica": "workerpool0-0"}, timeout=30).text
     assert text == "out\nerr\ntail\n"

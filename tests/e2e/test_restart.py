@@ -15,11 +15,15 @@ from google.cloud import aiplatform_v1 as av1
 from conftest import ServerProcess, processes_with
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
 
-COUNTER = "import sys, time\nfor i in range({n}):\n    print(f'line {{i}}', flush=True)\n    time.sleep({pause})\n"
+COUNTER = (
+    "import sys, time\nfor i in range({n}):\n    print(f'line {{i}}', flush=True)\n    time.sleep({pause})\n"
+)
 
 
 def log_lines(server: ServerProcess, name: str, replica: str = "workerpool0-0") -> list[str]:
-    response = requests.get(f"{server.url}/customjobs/v1/{name}/logs", params={"replica": replica}, timeout=30)
+    response = requests.get(
+        f"{server.url}/customjobs/v1/{name}/logs", params={"replica": replica}, timeout=30
+    )
     response.raise_for_status()
     return response.text.splitlines()
 
@@ -29,7 +33,9 @@ def test_running_job_survives_kill9_and_keeps_every_log_line(server_factory: typ
     first.start()
     client = rest_client(first.url)
     script = COUNTER.format(n=60, pause=0.05)
-    created = client.create_custom_job(parent=PARENT, custom_job=job("survivor", pool([sys.executable, "-c", script])))
+    created = client.create_custom_job(
+        parent=PARENT, custom_job=job("survivor", pool([sys.executable, "-c", script]))
+    )
     wait_for(client, created.name, {av1.JobState.JOB_STATE_RUNNING})
     time.sleep(0.5)
     first.kill9()
@@ -44,7 +50,9 @@ def test_running_job_survives_kill9_and_keeps_every_log_line(server_factory: typ
     assert client.get_custom_job(name=created.name).start_time == done.start_time
 
 
-def test_job_that_ends_while_the_server_is_down_gets_its_true_end(server_factory: type[ServerProcess]) -> None:
+def test_job_that_ends_while_the_server_is_down_gets_its_true_end(
+    server_factory: type[ServerProcess],
+) -> None:
     first = server_factory()
     first.start()
     client = rest_client(first.url)
@@ -86,11 +94,16 @@ def test_replica_that_vanished_fails_the_job_saying_why(server_factory: type[Ser
     assert "workerpool0-0" in done.error.message and "left no exit status" in done.error.message
 
 
-def test_acknowledged_create_survives_immediate_kill9(server_factory: type[ServerProcess], tmp_path: Path) -> None:
+def test_acknowledged_create_survives_immediate_kill9(
+    server_factory: type[ServerProcess], tmp_path: Path
+) -> None:
     first = server_factory()
     first.start()
     client = rest_client(first.url)
-    names = [client.create_custom_job(parent=PARENT, custom_job=job(f"ack-{i}", pool(["true"]))).name for i in range(20)]
+    names = [
+        client.create_custom_job(parent=PARENT, custom_job=job(f"ack-{i}", pool(["true"]))).name
+        for i in range(20)
+    ]
     first.kill9()
     second = server_factory(first.data_dir)
     second.start()

@@ -84,7 +84,11 @@ def test_snake_case_enum_numbers_and_int64_numbers_are_accepted(server: ServerPr
         "job_spec": {
             "worker_pool_specs": [
                 {
-                    "machine_spec": {"machine_type": "n1-standard-4", "accelerator_type": 5, "accelerator_count": 1},
+                    "machine_spec": {
+                        "machine_type": "n1-standard-4",
+                        "accelerator_type": 5,
+                        "accelerator_count": 1,
+                    },
                     "replica_count": 1,
                     "container_spec": {"image_uri": "x", "command": ["true"]},
                 }
