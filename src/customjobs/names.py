@@ -19,6 +19,12 @@ _ID_TOP_BIT = 1 << 62  # keeps every id at 19 decimal digits
 _SEGMENT = r"[^/:]+"
 _JOB_RE = re.compile(rf"^projects/({_SEGMENT})/locations/({_SEGMENT})/customJobs/({_SEGMENT})$")
 _PARENT_RE = re.compile(rf"^projects/({_SEGMENT})/locations/({_SEGMENT})$")
+_OPERATION_RE = re.compile(
+    rf"^projects/({_SEGMENT})/locations/({_SEGMENT})(?:/customJobs/({_SEGMENT}))?/operations/({_SEGMENT})$"
+)
+_OPERATIONS_PARENT_RE = re.compile(
+    rf"^projects/({_SEGMENT})/locations/({_SEGMENT})(?:/customJobs/({_SEGMENT}))?$"
+)
 
 
 def new_id() -> int:
@@ -67,3 +73,28 @@ def parse_job_name(text: str) -> tuple[Parent, int]:
             "/customJobs/{custom_job}."
         )
     return Parent(match[1], match[2]), parse_id(match[3])
+
+
+@dataclass(frozen=True)
+class OperationRef:
+    """An operation's name: location-level, or nested under the custom job it belongs to."""
+
+    parent: Parent
+    op_id: int
+    job_id: int | None
+
+
+def parse_operation_name(text: str) -> OperationRef:
+    match = _OPERATION_RE.match(text)
+    if match is None:
+        raise InvalidArgument(f'Invalid operation name "{text}".')
+    job_id = parse_id(match[3]) if match[3] else None
+    return OperationRef(Parent(match[1], match[2]), parse_id(match[4], "operation"), job_id)
+
+
+def parse_operations_parent(text: str) -> tuple[Parent, int | None]:
+    """The `name` of a ListOperations request: a location, or a custom job."""
+    match = _OPERATIONS_PARENT_RE.match(text)
+    if match is None:
+        raise InvalidArgument(f'Invalid operations collection "{text}".')
+    return Parent(match[1], match[2]), parse_id(match[3]) if match[3] else None

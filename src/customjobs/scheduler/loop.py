@@ -86,7 +86,9 @@ class Scheduler:
                 self._launch(job)
         elif job.state is JobState.PENDING:
             # The handle was stored but the server died before the move to RUNNING.
-            transitions.move(self.store, job, JobState.RUNNING, message="replicas found running after a restart")
+            transitions.move(
+                self.store, job, JobState.RUNNING, message="replicas found running after a restart"
+            )
         else:
             self._watch(job)
 

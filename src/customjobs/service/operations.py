@@ -25,9 +25,9 @@ class OperationService:
         return op
 
     def list(
-        self, parent: names.Parent, page_size: int, after: Cursor | None
+        self, parent: names.Parent, job_id: int | None, page_size: int, after: Cursor | None
     ) -> tuple[list[Operation], Cursor | None]:
-        rows = self.store.list_operations(parent.project, parent.location, page_size + 1, after)
+        rows = self.store.list_operations(parent.project, parent.location, job_id, page_size + 1, after)
         page = rows[:page_size]
         return page, Cursor(page[-1].create_us, page[-1].id) if len(rows) > page_size else None
 

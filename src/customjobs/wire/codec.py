@@ -75,10 +75,16 @@ def parse_message(data: dict[str, Any], message: Message, root: str) -> None:
         raise _json_error(f"Invalid value at '{at}': {reason}.", at) from exc
 
 
-def decode_new_job(body: bytes, version: str, project: str, location: str) -> NewJob:
-    """A create request's body as a validated NewJob, or every problem in one 400."""
+def parse_custom_job(body: bytes, version: str) -> Message:
+    """A create request's JSON body as the version's CustomJob message (strict, Google's 400s)."""
     message = types_for(version).custom_job()
     parse_message(parse_json_object(body), message, "custom_job")
+    return message
+
+
+def decode_new_job(message: Message, project: str, location: str) -> NewJob:
+    """A CustomJob from a create request as a validated NewJob, or every problem in one 400."""
+    message = type(message).FromString(message.SerializeToString())
     for field in _OUTPUT_ONLY:
         message.ClearField(field)
     violations = validate_custom_job(message)
@@ -118,7 +124,8 @@ def job_message(job: Job, version: str) -> Message:
     return message
 
 
-def parse_read_mask(text: str, version: str) -> FieldMask | None:
+def read_mask_from_text(text: str) -> FieldMask | None:
+    """REST's readMask query value ("displayName,state") as a FieldMask."""
     if not text:
         return None
     mask = FieldMask()
@@ -126,31 +133,41 @@ def parse_read_mask(text: str, version: str) -> FieldMask | None:
         mask.FromJsonString(text)
     except ValueError as exc:
         raise InvalidArgument(f'Invalid read_mask "{text}": {exc}') from exc
-    # Clients send camelCase (REST) or snake_case (gRPC); FieldMask paths are snake_case.
-    mask.paths[:] = [snake(p) for p in mask.paths]
-    if not mask.IsValidForDescriptor(types_for(version).custom_job.DESCRIPTOR):
+    return mask
+
+
+def checked_read_mask(mask: FieldMask | None, version: str) -> FieldMask | None:
+    """A read mask with snake_case paths that all name CustomJob fields; None when empty."""
+    if mask is None or not mask.paths:
+        return None
+    result = FieldMask(paths=[snake(p) for p in mask.paths])
+    if not result.IsValidForDescriptor(types_for(version).custom_job.DESCRIPTOR):
+        text = ",".join(mask.paths)
         raise InvalidArgument(
             f'Invalid read_mask "{text}": it names a field that CustomJob does not have.',
             (FieldViolation("read_mask", "names a field that CustomJob does not have"),),
         )
-    return mask
-
-
-def job_dict(job: Job, version: str, mask: FieldMask | None = None) -> dict[str, Any]:
-    message = job_message(job, version)
-    if mask is not None:
-        masked = type(message)()
-        mask.MergeMessage(message, masked)
-        masked.name = message.name
-        message = masked
-    result: dict[str, Any] = json_format.MessageToDict(message)
     return result
 
 
-def list_dict(jobs: list[Job], version: str, next_token: str, mask: FieldMask | None) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    if jobs:
-        result["customJobs"] = [job_dict(j, version, mask) for j in jobs]
-    if next_token:
-        result["nextPageToken"] = next_token
+def masked(message: Message, mask: FieldMask | None) -> Message:
+    """Only the fields the read mask names (and the name, which identifies the job)."""
+    if mask is None:
+        return message
+    result = type(message)()
+    mask.MergeMessage(message, result)
+    result.name = message.name
+    return result
+
+
+def list_response(jobs: list[Job], version: str, next_token: str, mask: FieldMask | None) -> Message:
+    response = types_for(version).list_response(next_page_token=next_token)
+    for job in jobs:
+        response.custom_jobs.append(masked(job_message(job, version), mask))
+    return response
+
+
+def to_dict(message: Message) -> dict[str, Any]:
+    """proto3 JSON: camelCase, int64 as strings, enum names, RFC 3339 times, defaults left out."""
+    result: dict[str, Any] = json_format.MessageToDict(message)
     return result

@@ -6,10 +6,7 @@ Any's type URL must be one they know, so both are produced by packing real messa
 
 from __future__ import annotations
 
-from typing import Any
-
 from google.longrunning import operations_pb2
-from google.protobuf import json_format
 from google.protobuf.empty_pb2 import Empty
 
 from customjobs import names
@@ -32,17 +29,3 @@ def operation_message(op: Operation) -> operations_pb2.Operation:
         else:
             message.response.Pack(Empty())
     return message
-
-
-def operation_dict(op: Operation) -> dict[str, Any]:
-    result: dict[str, Any] = json_format.MessageToDict(operation_message(op))
-    return result
-
-
-def list_operations_dict(ops: list[Operation], next_token: str) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    if ops:
-        result["operations"] = [operation_dict(op) for op in ops]
-    if next_token:
-        result["nextPageToken"] = next_token
-    return result

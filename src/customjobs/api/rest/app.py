@@ -16,6 +16,7 @@ from customjobs.api.rest.common import error_response, guarded, json_response
 from customjobs.api.rest.jobs import JobHandlers
 from customjobs.api.rest.logs import LogHandlers
 from customjobs.api.rest.operations import OperationHandlers
+from customjobs.api.vertex import VertexApi
 from customjobs.errors import NotFound
 from customjobs.runtime import Runtime
 
@@ -50,7 +51,8 @@ JOB = JOBS + "/{job:rid}"
 
 
 def routes(rt: Runtime) -> list[Route]:
-    jobs, ops, logs = JobHandlers(rt), OperationHandlers(rt), LogHandlers(rt)
+    api = VertexApi(rt)
+    jobs, ops, logs = JobHandlers(api), OperationHandlers(api), LogHandlers(rt)
     table: list[Route] = [
         Route(JOBS, guarded(jobs.create), methods=["POST"]),
         Route(JOBS, guarded(jobs.list), methods=["GET"]),

@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from customjobs import names
 from customjobs.errors import ApiError, FieldViolation, Internal, InvalidArgument
 from customjobs.wire.status import error_body
 
@@ -78,18 +77,6 @@ def int_query(request: Request, *names_: str) -> int:
     except ValueError as exc:
         message = f"Invalid value at '{names_[-1]}' (TYPE_INT32), \"{text}\""
         raise InvalidArgument(message, (FieldViolation(names_[-1], message),)) from exc
-
-
-def parent_of(request: Request) -> names.Parent:
-    return names.Parent(request.path_params["project"], request.path_params["location"])
-
-
-def job_id_of(request: Request) -> int:
-    return names.parse_id(request.path_params["job"])
-
-
-def op_id_of(request: Request) -> int:
-    return names.parse_id(request.path_params["op"], "operation")
 
 
 async def call(fn: Callable[..., T], *args: Any) -> T:

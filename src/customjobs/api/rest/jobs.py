@@ -1,72 +1,61 @@
-"""REST handlers for projects.locations.customJobs: decode, call the service, encode."""
+"""REST handlers for projects.locations.customJobs: JSON in, VertexApi, JSON out."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customjobs.api.rest.common import (
-    call,
-    check_params,
-    int_query,
-    job_id_of,
-    json_response,
-    parent_of,
-    query,
-)
-from customjobs.runtime import Runtime
-from customjobs.wire import codec, paging
-from customjobs.wire.filters import parse_filter
-from customjobs.wire.operations import operation_dict
+from customjobs.api.rest.common import call, check_params, int_query, json_response, query
+from customjobs.api.vertex import VertexApi
+from customjobs.wire import codec
+
+_LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
+
+
+def _parent(request: Request) -> str:
+    return f"projects/{request.path_params['project']}/locations/{request.path_params['location']}"
+
+
+def _name(request: Request) -> str:
+    return f"{_parent(request)}/customJobs/{request.path_params['job']}"
 
 
 class JobHandlers:
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
+    def __init__(self, api: VertexApi) -> None:
+        self.api = api
 
     async def create(self, request: Request) -> Response:
         check_params(request)
         version = request.path_params["version"]
-        parent = parent_of(request)
-        body = await request.body()
-        new = codec.decode_new_job(body, version, parent.project, parent.location)
-        job = await call(self.rt.jobs.create, new)
-        return json_response(codec.job_dict(job, version))
+        message = codec.parse_custom_job(await request.body(), version)
+        job = await call(self.api.create_custom_job, version, _parent(request), message)
+        return json_response(codec.to_dict(job))
 
     async def get(self, request: Request) -> Response:
         check_params(request)
-        version = request.path_params["version"]
-        job = await call(self.rt.jobs.get, parent_of(request), job_id_of(request))
-        return json_response(codec.job_dict(job, version))
+        job = await call(self.api.get_custom_job, request.path_params["version"], _name(request))
+        return json_response(codec.to_dict(job))
 
     async def list(self, request: Request) -> Response:
-        check_params(
-            request, ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
+        check_params(request, _LIST_PARAMS)
+        response = await call(
+            self.api.list_custom_jobs,
+            request.path_params["version"],
+            _parent(request),
+            query(request, "filter"),
+            int_query(request, "pageSize", "page_size"),
+            query(request, "pageToken", "page_token"),
+            codec.read_mask_from_text(query(request, "readMask", "read_mask")),
         )
-        version = request.path_params["version"]
-        parent = parent_of(request)
-        filter_text = query(request, "filter")
-        where = parse_filter(filter_text)
-        mask = codec.parse_read_mask(query(request, "readMask", "read_mask"), version)
-        settings = self.rt.settings
-        size = paging.page_size(
-            int_query(request, "pageSize", "page_size"), settings.default_page_size, settings.max_page_size
-        )
-        bound_to = paging.binding(str(parent), filter_text)
-        token = query(request, "pageToken", "page_token")
-        after = paging.decode(token, bound_to) if token else None
-        jobs, cursor = await call(self.rt.jobs.list, parent, where, size, after)
-        next_token = paging.encode(cursor, bound_to) if cursor else ""
-        return json_response(codec.list_dict(jobs, version, next_token, mask))
+        return json_response(codec.to_dict(response))
 
     async def cancel(self, request: Request) -> Response:
         check_params(request)
         codec.parse_json_object(await request.body())
-        await call(self.rt.jobs.cancel, parent_of(request), job_id_of(request))
+        await call(self.api.cancel_custom_job, _name(request))
         return json_response({})
 
     async def delete(self, request: Request) -> Response:
         check_params(request)
-        version = request.path_params["version"]
-        op = await call(self.rt.jobs.delete, parent_of(request), job_id_of(request), version)
-        return json_response(operation_dict(op))
+        op = await call(self.api.delete_custom_job, request.path_params["version"], _name(request))
+        return json_response(codec.to_dict(op))

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from customjobs.api.rest.common import call, check_params, job_id_of, parent_of, query
+from customjobs import names
+from customjobs.api.rest.common import call, check_params, query
 from customjobs.domain.states import TERMINAL
 from customjobs.errors import InvalidArgument
 from customjobs.logs.files import LineReader
@@ -30,7 +31,8 @@ class LogHandlers:
 
     async def logs(self, request: Request) -> Response:
         check_params(request, ("replica", "follow"))
-        parent, job_id = parent_of(request), job_id_of(request)
+        parent = names.Parent(request.path_params["project"], request.path_params["location"])
+        job_id = names.parse_id(request.path_params["job"])
         await call(self.rt.jobs.get, parent, job_id)  # 404 before the stream starts
         replica = query(request, "replica") or None
         if replica is not None and not _REPLICA.match(replica):

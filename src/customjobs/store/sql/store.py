@@ -171,9 +171,11 @@ class SqlStore:
         return None if row is None else _operation(row)
 
     def list_operations(
-        self, project: str, location: str, limit: int, after: Cursor | None
+        self, project: str, location: str, job_id: int | None, limit: int, after: Cursor | None
     ) -> list[Operation]:
         query = select(operations).where(operations.c.project == project, operations.c.location == location)
+        if job_id is not None:
+            query = query.where(operations.c.job_id == job_id)
         if after is not None:
             query = query.where(
                 tuple_(operations.c.create_us, operations.c.id) < tuple_(after.create_us, after.id)
