@@ -260,7 +260,10 @@ def test_events_record_every_applied_move_in_order(store: Store) -> None:
             for step, (_expected, target, message) in enumerate(moves, start=1)
         ),
     ]
-    assert store.events(2) == [StateEvent(JobState.QUEUED, T0, None), StateEvent(JobState.FAILED, T0 + 50, None)]
+    assert store.events(2) == [
+        StateEvent(JobState.QUEUED, T0, None),
+        StateEvent(JobState.FAILED, T0 + 50, None),
+    ]
 
 
 def test_concurrent_change_state_has_exactly_one_winner(store: Store) -> None:
@@ -482,7 +485,9 @@ def test_list_jobs_filter_and_cursor_combine(filter_jobs: Store) -> None:
 
 def test_jobs_in_states(store: Store) -> None:
     for job_id, state in enumerate(JobState, start=1):
-        add_job(store, job_id, state, create_us=T0 + job_id, project=f"p{job_id % 2}", labels={"n": str(job_id)})
+        add_job(
+            store, job_id, state, create_us=T0 + job_id, project=f"p{job_id % 2}", labels={"n": str(job_id)}
+        )
     by_state = {state: job_id for job_id, state in enumerate(JobState, start=1)}
 
     active = store.jobs_in_states(ACTIVE)
@@ -537,7 +542,7 @@ def test_delete_non_terminal_job_is_refused(store: Store, state: JobState) -> No
     assert store.get_job(1) == job  # labels and all
     assert store.events(1) == events
     assert store.get_operation(op.id) is None
-    assert store.list_operations(PROJECT, LOCATION, 10, None) == []
+    assert store.list_operations(PROJECT, LOCATION, None, 10, None) == []
 
 
 def test_delete_unknown_job_is_false(store: Store) -> None:
@@ -590,18 +595,33 @@ def test_list_operations_pages_newest_first(store: Store) -> None:
     assert store.delete_job(other.id, delete_op(other, 1, T0 + 1000), TERMINAL)
     newest_first = sorted(create_times, key=lambda i: (create_times[i], i), reverse=True)
 
-    assert [op.id for op in store.list_operations(PROJECT, LOCATION, 100, None)] == newest_first
-    assert [op.id for op in store.list_operations("other-project", LOCATION, 100, None)] == [1]
-    assert store.list_operations(PROJECT, "europe-west4", 100, None) == []
+    assert [op.id for op in store.list_operations(PROJECT, LOCATION, None, 100, None)] == newest_first
+    assert [op.id for op in store.list_operations("other-project", LOCATION, None, 100, None)] == [1]
+    assert store.list_operations(PROJECT, "europe-west4", None, 100, None) == []
 
     for limit in (1, 3, 4, 11):
         seen: list[int] = []
         after: Cursor | None = None
-        while page := store.list_operations(PROJECT, LOCATION, limit, after):
+        while page := store.list_operations(PROJECT, LOCATION, None, limit, after):
             assert len(page) <= limit
             seen += [op.id for op in page]
             after = Cursor(page[-1].create_us, page[-1].id)
         assert seen == newest_first, limit
+
+
+def test_list_operations_of_one_job(store: Store) -> None:
+    # Two delete operations for job id 1 (the id was reused after the first delete), one for job 2.
+    for op_id, create_us in ((10, T0), (11, T0 + 1)):
+        job = add_job(store, 1, JobState.SUCCEEDED, create_us=create_us)
+        assert store.delete_job(1, delete_op(job, op_id, create_us), TERMINAL)
+    job = add_job(store, 2, JobState.FAILED)
+    assert store.delete_job(2, delete_op(job, 12, T0 + 2), TERMINAL)
+
+    assert [op.id for op in store.list_operations(PROJECT, LOCATION, 1, 10, None)] == [11, 10]
+    assert [op.id for op in store.list_operations(PROJECT, LOCATION, 1, 1, Cursor(T0 + 1, 11))] == [10]
+    assert [op.id for op in store.list_operations(PROJECT, LOCATION, 2, 10, None)] == [12]
+    assert store.list_operations(PROJECT, LOCATION, 3, 10, None) == []
+    assert store.list_operations("other-project", LOCATION, 1, 10, None) == []
 
 
 def test_delete_operation(store: Store) -> None:
@@ -611,7 +631,7 @@ def test_delete_operation(store: Store) -> None:
     assert store.get_operation(10) is None
     assert not store.delete_operation(10)
     assert not store.delete_operation(12345)
-    assert [op.id for op in store.list_operations(PROJECT, LOCATION, 10, None)] == [11]
+    assert [op.id for op in store.list_operations(PROJECT, LOCATION, None, 10, None)] == [11]
 
 
 def _field(store: Store, job_id: int, name: str) -> Any:

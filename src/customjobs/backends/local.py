@@ -54,7 +54,10 @@ class LocalProcessBackend:
 
     def __init__(self, notify: Callable[[], None] = lambda: None) -> None:
         self._notify = notify
-        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        # Exit statuses of our own children, for wrappers killed before they could record one.
+        self._returncodes: dict[int, int] = {}
+        # Wrappers this server started and has not reaped yet (a zombie of ours is about to be).
+        self._spawned: set[int] = set()
         self._lock = threading.Lock()
 
     def start(self, request: LaunchRequest) -> Handle:
@@ -129,15 +132,26 @@ class LocalProcessBackend:
             return None
         return {"backend": self.name, "replicas": replicas, "started_s": newest}
 
+    def release(self, handle: Handle) -> None:
+        with self._lock:
+            for replica in handle["replicas"]:
+                self._returncodes.pop(int(replica["pid"]), None)
+                self._spawned.discard(int(replica["pid"]))
+
     def close(self) -> None:
         """Leave replicas running: a restarted server re-attaches to them."""
 
     def _watch(self, proc: subprocess.Popen[bytes]) -> None:
+        """Reap the wrapper as soon as it exits and wake the scheduler: no polling delay."""
+
         with self._lock:
-            self._children[proc.pid] = proc
+            self._spawned.add(proc.pid)
 
         def wait() -> None:
-            proc.wait()
+            returncode = proc.wait()
+            with self._lock:
+                self._returncodes[proc.pid] = returncode
+                self._spawned.discard(proc.pid)
             self._notify()
 
         threading.Thread(target=wait, name=f"reaper-{proc.pid}", daemon=True).start()
@@ -149,18 +163,18 @@ class LocalProcessBackend:
         code = _read_exit(prefix)
         if code is not None:
             return ReplicaFact(name, ReplicaStatus.EXITED, code)
-        child = self._children.get(pid)
-        if child is not None:
-            returncode = child.poll()
-            if returncode is None:
-                return ReplicaFact(name, ReplicaStatus.RUNNING)
+        with self._lock:
+            returncode = self._returncodes.get(pid)
+        if returncode is not None:
             code = _read_exit(prefix)  # the wrapper may have finished between the two reads
             if code is None:
                 # The wrapper itself was killed (a stop, or an outside kill): a shell's status for it.
                 code = 128 - returncode if returncode < 0 else returncode
             return ReplicaFact(name, ReplicaStatus.EXITED, code)
         started = float(str(started_s)) if started_s is not None else None
-        if procfs.is_alive(pid, started):
+        with self._lock:
+            ours = pid in self._spawned
+        if ours or procfs.is_alive(pid, started):
             return ReplicaFact(name, ReplicaStatus.RUNNING)
         code = _read_exit(prefix)
         if code is not None:

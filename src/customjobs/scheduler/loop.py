@@ -194,11 +194,9 @@ class Scheduler:
         target = outcome.state
         if target is JobState.CANCELLED and job.state is not JobState.CANCELLING:
             return
-        transitions.move(
-            self.store,
-            job,
-            target,
-            error_code=outcome.error_code,
-            error_message=outcome.error_message,
+        moved = transitions.move(
+            self.store, job, target, error_code=outcome.error_code, error_message=outcome.error_message
         )
+        if moved and job.handle is not None:
+            self.backend.release(job.handle)
         self._specs.pop(job.id, None)

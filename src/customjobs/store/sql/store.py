@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, select, tuple_, update
+from sqlalchemy import Engine, Row, Select, delete, insert, select, tuple_, update
 
 from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
 from customjobs.domain.query import Expr
@@ -71,16 +71,7 @@ class SqlStore:
     def list_jobs(
         self, project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
     ) -> list[Job]:
-        query = select(custom_jobs).where(
-            custom_jobs.c.project == project, custom_jobs.c.location == location
-        )
-        if where is not None:
-            query = query.where(filter_clause(where))
-        if after is not None:
-            query = query.where(
-                tuple_(custom_jobs.c.create_us, custom_jobs.c.id) < tuple_(after.create_us, after.id)
-            )
-        query = query.order_by(custom_jobs.c.create_us.desc(), custom_jobs.c.id.desc()).limit(limit)
+        query = list_query(project, location, where, limit, after)
         with self.engine.connect() as conn:
             return self._with_labels(conn, conn.execute(query).all())
 
@@ -197,6 +188,20 @@ class SqlStore:
             for label in conn.execute(query):
                 labels[label.job_id][label.key] = label.value
         return [_job(r, labels[r.id]) for r in rows]
+
+
+def list_query(
+    project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
+) -> Select[Any]:
+    """One page, newest first, by keyset: an index range scan however deep the page is."""
+    query = select(custom_jobs).where(custom_jobs.c.project == project, custom_jobs.c.location == location)
+    if where is not None:
+        query = query.where(filter_clause(where))
+    if after is not None:
+        query = query.where(
+            tuple_(custom_jobs.c.create_us, custom_jobs.c.id) < tuple_(after.create_us, after.id)
+        )
+    return query.order_by(custom_jobs.c.create_us.desc(), custom_jobs.c.id.desc()).limit(limit)
 
 
 def _job(row: Row[Any], labels: dict[str, str]) -> Job:
