@@ -20,8 +20,8 @@ serve: $(STAMP)
 	$(BIN)/customjobs serve $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src
 
 test: lint

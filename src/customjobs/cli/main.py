@@ -38,11 +38,29 @@ def main() -> None:
 @click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning"])
 )
+@click.option("--grpc-port", default=None, type=int, help="Also serve gRPC on this port [default: off].")
+@click.option("--grpc-tls", is_flag=True, help="Serve gRPC over TLS [default cert: self-signed].")
+@click.option("--tls-cert", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-key", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def serve(
-    host: str, port: int, data_dir: Path | None, database: str | None, stop_grace: float, log_level: str
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    database: str | None,
+    stop_grace: float,
+    log_level: str,
+    grpc_port: int | None,
+    grpc_tls: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
-    """Serve the Vertex AI CustomJobs REST API (under /v1 and /v1beta1)."""
+    """Serve the Vertex AI CustomJobs REST API (under /v1 and /v1beta1), and gRPC if asked."""
     import uvicorn
+
+    if grpc_tls and grpc_port is None:
+        raise click.UsageError("--grpc-tls needs --grpc-port.")
+    if (tls_cert is None) != (tls_key is None) or (tls_cert is not None and not grpc_tls):
+        raise click.UsageError("--tls-cert and --tls-key go together, with --grpc-tls.")
 
     from customjobs.api.rest.app import create_app
     from customjobs.runtime import build_runtime
@@ -60,7 +78,29 @@ def serve(
     config = uvicorn.Config(
         create_app(runtime), host=host, port=port, log_level="warning", access_log=False, lifespan="on"
     )
-    uvicorn.Server(config).run()
+    grpc_server = None
+    if grpc_port is not None:
+        import shlex
+
+        from customjobs.api.grpc import server as grpc_serving
+        from customjobs.api.grpc import tls
+        from customjobs.api.vertex import VertexApi
+
+        tls_files = tls.resolve(settings.data_dir, tls_cert, tls_key) if grpc_tls else None
+        try:
+            grpc_server = grpc_serving.start(VertexApi(runtime), host, grpc_port, tls_files)
+        except OSError as exc:
+            raise click.ClickException(str(exc)) from exc
+        where = grpc_serving.address(host, grpc_port)
+        click.echo(f"customjobs: serving gRPC ({'TLS' if tls_files else 'plaintext'}) on {where}", err=True)
+        if tls_files is not None and tls_files.self_signed:
+            roots = shlex.quote(str(tls_files.cert))
+            click.echo(f"export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH={roots}", err=True)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if grpc_server is not None:
+            grpc_serving.stop(grpc_server)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,11 @@ HTTP_STATUS: dict[RpcCode, int] = {
 }
 
 
-def details(error: ApiError) -> list[dict[str, Any]]:
-    """The Any-packed details of an error: a google.rpc.BadRequest when fields were named."""
+def packed_details(error: ApiError) -> list[AnyPb]:
+    """The details of an error as Any messages: a google.rpc.BadRequest when fields were named.
+
+    REST sends them as JSON (details below), gRPC inside the binary google.rpc.Status.
+    """
     if not error.violations:
         return []
     bad_request = error_details_pb2.BadRequest(
@@ -47,7 +50,12 @@ def details(error: ApiError) -> list[dict[str, Any]]:
     )
     packed = AnyPb()
     packed.Pack(bad_request)
-    return [json_format.MessageToDict(packed)]
+    return [packed]
+
+
+def details(error: ApiError) -> list[dict[str, Any]]:
+    """The Any-packed details of an error as proto JSON, for REST's error envelope."""
+    return [json_format.MessageToDict(packed) for packed in packed_details(error)]
 
 
 def error_body(error: ApiError) -> tuple[int, dict[str, Any]]:
