@@ -82,3 +82,19 @@ class LineReader:
             return []
         self.offset += end
         return data[:end].decode("utf-8", errors="replace").splitlines()
+
+
+def read_lines_with_offsets(path: Path) -> list[tuple[int, str]]:
+    """Every line of a log with the byte offset it starts at (a last unterminated line too)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    result = []
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        stop = len(data) if end < 0 else end
+        result.append((start, data[start:stop].decode("utf-8", errors="replace")))
+        start = stop + 1
+    return result

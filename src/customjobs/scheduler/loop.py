@@ -18,6 +18,7 @@ from customjobs.domain.spec import LaunchSpec
 from customjobs.domain.states import ACTIVE, JobState
 from customjobs.errors import RpcCode
 from customjobs.logs.files import LogLayout, tail
+from customjobs.logs.index import LogIndexer
 from customjobs.scheduler import outcomes
 from customjobs.service import transitions
 from customjobs.service.clock import now_us
@@ -37,6 +38,7 @@ class Scheduler:
         self.settings = settings
         self._wake = threading.Event()
         self._specs: dict[int, LaunchSpec] = {}
+        self.indexer = LogIndexer()
 
     def wake(self) -> None:
         self._wake.set()
@@ -150,6 +152,7 @@ class Scheduler:
 
     def _watch(self, job: Job) -> None:
         assert job.handle is not None  # _reconcile only calls this with a handle
+        self._index_logs(job)
         outcome = job.outcome
         if outcome is None:
             outcome = self._decide(job)
@@ -162,12 +165,24 @@ class Scheduler:
             log.info("job %s: ending as %s; stopping its replicas", job.id, outcome.state.value)
             self.backend.stop(job.handle, force=False)
         if self.backend.all_stopped(job.handle):
+            self._index_logs(job, forget=True)
             self._finish(job, outcome)
             return
         waited_s = (now_us() - (job.stop_requested_us or now_us())) / 1e6
         if waited_s >= self.settings.stop_grace_s:
             log.warning("job %s: replicas outlived %.1fs after SIGTERM; sending SIGKILL", job.id, waited_s)
             self.backend.stop(job.handle, force=True)
+
+    def _index_logs(self, job: Job, forget: bool = False) -> None:
+        """Note how far each replica's log has grown, and when: the lines' timestamps."""
+        assert job.handle is not None
+        stamp = now_us()
+        attempt_dir = self.layout.attempt_dir(job.id, job.attempt)
+        for replica in job.handle["replicas"]:
+            path = attempt_dir / f"{replica['name']}.log"
+            self.indexer.index(path, stamp)
+            if forget:
+                self.indexer.forget(path)
 
     def _decide(self, job: Job) -> Outcome | None:
         assert job.handle is not None

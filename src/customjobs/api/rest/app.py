@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from customjobs.api.rest.cloud_logging import CloudLoggingHandlers
 from customjobs.api.rest.common import error_response, guarded, json_response
 from customjobs.api.rest.jobs import JobHandlers
 from customjobs.api.rest.logs import LogHandlers
@@ -53,6 +54,7 @@ JOB = JOBS + "/{job:rid}"
 def routes(rt: Runtime) -> list[Route]:
     api = VertexApi(rt)
     jobs, ops, logs = JobHandlers(api), OperationHandlers(api), LogHandlers(rt)
+    cloud_logging = CloudLoggingHandlers(rt)
     table: list[Route] = [
         Route(JOBS, guarded(jobs.create), methods=["POST"]),
         Route(JOBS, guarded(jobs.list), methods=["GET"]),
@@ -62,6 +64,7 @@ def routes(rt: Runtime) -> list[Route]:
         Route(
             "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/logs", guarded(logs.logs), methods=["GET"]
         ),
+        Route("/v2/entries:list", guarded(cloud_logging.list_entries), methods=["POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
     ]
     for base in ("/{version:opver}" + LOCATION, "/{version:opver}" + LOCATION + "/customJobs/{job:rid}"):

@@ -82,8 +82,6 @@ class SqlStore:
 
     def change_state(self, change: StateChange) -> bool:
         values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
-        if change.set_start:
-            values["start_us"] = change.now_us
         if change.set_end:
             values["end_us"] = change.now_us
         if change.error_code is not None:
