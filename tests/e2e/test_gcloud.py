@@ -1,0 +1,142 @@
+"""`gcloud ai custom-jobs` (the google-cloud-cli package), unmodified, against our server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from google.cloud import aiplatform_v1 as av1
+
+from conftest import ServerProcess
+from e2e.vertex import rest_client, wait_for
+
+PROJECT = "gcloud-project"
+REGION = "us-central1"
+GCLOUD_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def gcloud() -> list[str]:
+    path = shutil.which("gcloud")
+    if path is None:
+        pytest.fail(
+            "gcloud is not installed: install the Debian package google-cloud-cli (Google's apt repository)"
+        )
+    return [path]
+
+
+def run(server: ServerProcess, tmp: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    config = tmp / "gcloud-config"
+    config.mkdir(exist_ok=True)
+    (config / "gce").write_text("False")  # skip the GCE metadata probe
+    env = {
+        **os.environ,
+        "CLOUDSDK_CONFIG": str(config),
+        "CLOUDSDK_CORE_PROJECT": PROJECT,
+        "CLOUDSDK_AUTH_DISABLE_CREDENTIALS": "true",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM": server.url + "/",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING": server.url + "/",
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+    }
+    result = subprocess.run(
+        ["gcloud", "ai", "custom-jobs", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=GCLOUD_TIMEOUT_S,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_create_with_flags_then_describe_list_and_stream_logs(
+    server: ServerProcess, gcloud: list[str], tmp_path: Path
+) -> None:
+    script = "for i in 1 2 3; do echo step $i; done"
+    created = run(
+        server,
+        tmp_path,
+        "create",
+        f"--region={REGION}",
+        "--display-name=gcloud-flags",
+        "--worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=local,"
+        "accelerator-type=NVIDIA_TESLA_T4,accelerator-count=1",
+        "--worker-pool-spec=",
+        "--worker-pool-spec=machine-type=n1-standard-4,replica-count=2,container-image-uri=local",
+        "--command=sh",
+        f"--args=-c,{script}",
+        "--labels=team=ml",
+        "--format=json",
+    )
+    job = json.loads(created.stdout)
+    name = job["name"]
+    assert name.startswith(f"projects/{PROJECT}/locations/{REGION}/customJobs/")
+    assert job["jobSpec"]["workerPoolSpecs"][1] == {}
+    assert job["jobSpec"]["workerPoolSpecs"][0]["machineSpec"]["acceleratorType"] == "NVIDIA_TESLA_T4"
+    assert wait_for(rest_client(server.url), name).state.name == "JOB_STATE_SUCCEEDED"
+
+    described = json.loads(run(server, tmp_path, "describe", name, "--format=json").stdout)
+    assert described["state"] == "JOB_STATE_SUCCEEDED" and described["labels"] == {"team": "ml"}
+    by_id = run(server, tmp_path, "describe", name.rsplit("/", 1)[1], f"--region={REGION}", "--format=json")
+    assert json.loads(by_id.stdout)["name"] == name
+
+    listed = json.loads(run(server, tmp_path, "list", f"--region={REGION}", "--format=json").stdout)
+    assert name in [j["name"] for j in listed]
+
+    logs = run(server, tmp_path, "stream-logs", name, "--polling-interval=1")
+    lines = [line.split("\t") for line in logs.stdout.splitlines()]
+    primary = [fields[3] for fields in lines if fields[2] == "workerpool0-0"]
+    assert primary == ["step 1", "step 2", "step 3"]
+    assert sum(1 for fields in lines if fields[2] == "workerpool2-1") == 3
+    assert all(fields[0] == "INFO" for fields in lines)
+
+
+def test_create_with_config_file_and_cancel(server: ServerProcess, gcloud: list[str], tmp_path: Path) -> None:
+    config = tmp_path / "job.yaml"
+    spec = {
+        "workerPoolSpecs": [
+            {
+                "machineSpec": {"machineType": "n1-standard-4"},
+                "replicaCount": 1,
+                "containerSpec": {
+                    "imageUri": "local",
+                    "command": [sys.executable, "-c", "import time; time.sleep(600)"],
+                },
+            }
+        ],
+        "scheduling": {"timeout": "3600s"},
+    }
+    config.write_text(yaml.safe_dump(spec))
+    created = run(
+        server,
+        tmp_path,
+        "create",
+        f"--region={REGION}",
+        "--display-name=gcloud-config",
+        f"--config={config}",
+        "--format=json",
+    )
+    name = json.loads(created.stdout)["name"]
+    client = rest_client(server.url)
+    wait_for(client, name, {av1.JobState.JOB_STATE_RUNNING})
+    run(server, tmp_path, "cancel", name)
+    assert wait_for(client, name).state.name == "JOB_STATE_CANCELLED"
+    described = json.loads(run(server, tmp_path, "describe", name, "--format=json").stdout)
+    assert described["jobSpec"]["scheduling"]["timeout"] == "3600s"
+    assert described["error"]["code"] == 1
+
+
+def test_errors_print_googles_status_and_exit_1(
+    server: ServerProcess, gcloud: list[str], tmp_path: Path
+) -> None:
+    missing = f"projects/{PROJECT}/locations/{REGION}/customJobs/1234567890123456789"
+    result = run(server, tmp_path, "describe", missing, check=False)
+    assert result.returncode == 1
+    assert "NOT_FOUND" in result.stderr and "does not exist" in result.stderr
