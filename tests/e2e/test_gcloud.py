@@ -13,8 +13,8 @@ import pytest
 import yaml
 from google.cloud import aiplatform_v1 as av1
 
-from conftest import ServerProcess
 from e2e.vertex import rest_client, wait_for
+from support.server import ServerProcess
 
 PROJECT = "gcloud-project"
 REGION = "us-central1"

@@ -12,8 +12,8 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import aiplatform_v1 as av1
 
-from conftest import ServerProcess, processes_with
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
+from support.server import ServerProcess, processes_with
 
 # Every replica records what Vertex told it; the primary waits for the workers' records
 # so that all three are written before the job ends (Vertex stops workers once the primary exits).

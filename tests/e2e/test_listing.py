@@ -11,8 +11,8 @@ from google.api_core import exceptions
 from google.cloud import aiplatform_v1 as av1
 from google.protobuf import field_mask_pb2
 
-from conftest import ServerProcess
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
+from support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 import requests
 from google.cloud import aiplatform_v1 as av1
 
-from conftest import ServerProcess
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
+from support.server import ServerProcess
 
 SCRIPT = "import time\nfor i in range({n}):\n    print('{tag}', i, flush=True)\n    time.sleep({pause})\n"
 

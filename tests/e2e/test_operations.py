@@ -7,8 +7,8 @@ import requests
 from google.api_core import exceptions
 from google.longrunning import operations_pb2
 
-from conftest import ServerProcess
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
+from support.server import ServerProcess
 
 EMPTY = "type.googleapis.com/google.protobuf.Empty"
 

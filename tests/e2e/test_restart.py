@@ -12,8 +12,8 @@ from pathlib import Path
 import requests
 from google.cloud import aiplatform_v1 as av1
 
-from conftest import ServerProcess, processes_with
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
+from support.server import ServerProcess, processes_with
 
 COUNTER = (
     "import sys, time\nfor i in range({n}):\n    print(f'line {{i}}', flush=True)\n    time.sleep({pause})\n"

@@ -10,8 +10,8 @@ import requests
 from google.api_core import exceptions
 from google.cloud import aiplatform_v1 as av1
 
-from conftest import ServerProcess
 from e2e.vertex import PARENT, rest_client
+from support.server import ServerProcess
 from validation_cases import CASES, VALID_BODY, VALID_VARIANTS
 
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"

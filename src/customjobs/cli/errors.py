@@ -1,12 +1,12 @@
 """Errors the command line reports, and how they reach the user.
 
-Commands raise `CommandError`; `ReportedError` prints it the way gcloud does,
+Commands raise `CommandError`; `JobsCommand` prints it the way gcloud does,
 `ERROR: (customjobs.jobs.describe) NOT_FOUND: <message>`, and exits with its code.
 """
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any
 
 import click
 
@@ -39,17 +39,6 @@ class ApiError(CommandError):
         self.http_status = http_status
 
 
-class ReportedError(click.ClickException):
-    """A CommandError bound to the command that raised it, printed without click's `Error:`."""
-
-    def __init__(self, command: str, error: CommandError) -> None:
-        super().__init__(f"({command}) {error}")
-        self.exit_code = error.exit_code
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"ERROR: {self.format_message()}", file=file, err=file is None)
-
-
 class JobsCommand(click.Command):
     """A click command that turns a CommandError into `ERROR: (customjobs.jobs.<verb>) ...`."""
 
@@ -57,4 +46,5 @@ class JobsCommand(click.Command):
         try:
             return super().invoke(ctx)
         except CommandError as error:
-            raise ReportedError(f"customjobs.jobs.{self.name}", error) from error
+            click.echo(f"ERROR: (customjobs.jobs.{self.name}) {error}", err=True)
+            raise click.exceptions.Exit(error.exit_code) from error

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from customjobs.cli.jobs import jobs
 from customjobs.config import DEFAULT_HOST, DEFAULT_PORT, Settings, default_data_dir, env_database_url
 
 
@@ -101,6 +102,9 @@ def serve(
     finally:
         if grpc_server is not None:
             grpc_serving.stop(grpc_server)
+
+
+main.add_command(jobs)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from customjobs.cli.errors import InvalidFlag
+from customjobs.cli.errors import CommandError, InvalidFlag
 
 POOL_FLAG = "--worker-pool-spec"
 CONFIG_FLAG = "--config"
@@ -143,7 +143,9 @@ def _check_pool(spec: Mapping[str, str]) -> None:
         )
     has_executor, has_container = "executor-image-uri" in spec, "container-image-uri" in spec
     if has_executor == has_container:
-        raise InvalidFlag(POOL_FLAG, "Exactly one of keys [executor-image-uri, container-image-uri] is required.")
+        raise InvalidFlag(
+            POOL_FLAG, "Exactly one of keys [executor-image-uri, container-image-uri] is required."
+        )
     if has_container and "python-module" in spec:
         raise InvalidFlag(
             POOL_FLAG, "Key [python-module] is not allowed together with key [container-image-uri]."
@@ -249,7 +251,7 @@ def build_job_spec(
 ) -> dict[str, Any]:
     """The CustomJobSpec to send: the config (if any), its pools replaced by the flags' (if any)."""
     if config is None and not pool_values:
-        raise InvalidFlag(POOL_FLAG, f"At least one of [{CONFIG_FLAG}, {POOL_FLAG}] must be specified.")
+        raise CommandError(f"At least one of [{CONFIG_FLAG}, {POOL_FLAG}] must be specified.")
     spec: dict[str, Any] = copy.deepcopy(dict(config or {}))
     if pool_values:
         spec.pop("worker_pool_specs", None)

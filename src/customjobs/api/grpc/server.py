@@ -45,7 +45,7 @@ def start(api: VertexApi, host: str, port: int, tls: TlsFiles | None = None) -> 
     if not bound:
         raise OSError(f"cannot serve gRPC on {where}")
     server.start()
-    log.info("gRPC listening on %s (%s)", where, "TLS" if tls else "plaintext")
+    log.debug("gRPC listening on %s (%s)", where, "TLS" if tls else "plaintext")
     return server
 
 
