@@ -40,6 +40,8 @@ class Settings:
     max_page_size: int = 1000
     # Where the process backend's replicas write their logs, pid and exit files.
     jobs_dir_name: str = "jobs"
+    # Which execution backend runs replicas (backends/registry.py).
+    runtime: str = "process"
 
     @property
     def db_url(self) -> str:

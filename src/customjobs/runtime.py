@@ -10,7 +10,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from customjobs.backends.local import LocalProcessBackend
+from customjobs.backends.registry import make_backend
 from customjobs.config import Settings
 from customjobs.domain.job import Job
 from customjobs.logs.files import LogLayout
@@ -57,7 +57,7 @@ def build_runtime(settings: Settings) -> Runtime:
     store = SqlStore(engine)
     layout = LogLayout(settings.jobs_dir)
     holder: list[Scheduler] = []
-    backend = LocalProcessBackend(notify=lambda: holder[0].wake() if holder else None)
+    backend = make_backend(settings, notify=lambda: holder[0].wake() if holder else None)
     scheduler = Scheduler(store, backend, layout, settings)
     holder.append(scheduler)
 
