@@ -7,6 +7,7 @@ the same way and nothing deep in the code changes behaviour behind their back.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,34 @@ class Settings:
     jobs_dir_name: str = "jobs"
     # Which execution backend runs replicas (backends/registry.py).
     runtime: str = "process"
+    # The jobs folder when it is not `data_dir / jobs_dir_name`: servers sharing one database
+    # must share it, since replicas' pid, exit and log files are how any server re-attaches.
+    jobs_dir_override: Path | None = None
+    # This server's name in the scheduler lease; None: host, pid and more (scheduler/holders.py).
+    server_id: str | None = None
+    # How long a scheduler lease lasts unrenewed: a dead holder's lease is taken over after at
+    # most this long (plus a quarter of it, the peers' retry interval).
+    lease_ttl_s: float = 5.0
+    # Take a lease over at once when its holder ran on this host and its process is gone,
+    # instead of waiting for the lease to expire (the only way across hosts).
+    lease_local_takeover: bool = True
+    # How often the lease holder looks for work other servers created while nothing is active.
+    peer_poll_s: float = 0.5
+    # After SIGTERM: how long the server keeps answering (creates with 503) before it exits.
+    drain_grace_s: float = 0.0
+    # The container CLI program for runtime podman/docker; None: the runtime's own name on PATH.
+    container_cli: str | None = None
+    # Flags before the CLI's verb, e.g. ("--runtime", "runc", "--cgroup-manager=cgroupfs"):
+    # what a machine's podman needs is that machine's business, so none by default.
+    container_runtime_flags: tuple[str, ...] = ()
+    # Extra flags for `run`, after ours (e.g. "--shm-size=1g", "--gpus=all").
+    container_run_flags: tuple[str, ...] = ()
+    # Pull an image that is not present locally; off, so a typo fails fast naming the image.
+    container_pull: bool = False
+    # Where `gs://bucket/path` lives when it is not `data_dir / "buckets"` (storage/).
+    buckets_dir_override: Path | None = None
+    # This server's URL as its replicas reach it (their STORAGE_EMULATOR_HOST); None: from host/port.
+    base_url: str | None = None
 
     @property
     def db_url(self) -> str:
@@ -51,8 +80,43 @@ class Settings:
 
     @property
     def jobs_dir(self) -> Path:
+        if self.jobs_dir_override is not None:
+            return self.jobs_dir_override
         return self.data_dir / self.jobs_dir_name
+
+    @property
+    def buckets_dir(self) -> Path:
+        if self.buckets_dir_override is not None:
+            return self.buckets_dir_override
+        return self.data_dir / "buckets"
+
+    @property
+    def python_envs_dir(self) -> Path:
+        """The cached virtual environments of pythonPackageSpec jobs, one per package set."""
+        return self.data_dir / "python-envs"
+
+    @property
+    def server_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
 
 def env_database_url() -> str | None:
     return os.environ.get("CUSTOMJOBS_DATABASE_URL")
+
+
+def env_container_global_flags() -> str | None:
+    """Global flags for the container CLI, one shell-quoted string (split with shlex)."""
+    return os.environ.get("CUSTOMJOBS_CONTAINER_GLOBAL_FLAGS")
+
+
+def env_container_run_flags() -> str | None:
+    return os.environ.get("CUSTOMJOBS_CONTAINER_RUN_FLAGS")
+
+
+def split_flags(value: str | None) -> tuple[str, ...]:
+    """A flags setting given as one shell-quoted string, as argument words."""
+    return tuple(shlex.split(value or ""))

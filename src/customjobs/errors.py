@@ -75,3 +75,9 @@ class Internal(ApiError):
 
 class Unimplemented(ApiError):
     code = RpcCode.UNIMPLEMENTED
+
+
+class Unavailable(ApiError):
+    """Retry elsewhere or later: e.g. the server is draining before it exits."""
+
+    code = RpcCode.UNAVAILABLE

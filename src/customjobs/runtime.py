@@ -1,7 +1,8 @@
 """The composition root: builds the store, backend, scheduler and services once.
 
 REST (and later gRPC) servers share one Runtime, so both transports call the very same
-service objects and the scheduler runs once per process.
+service objects and the scheduler runs once per process (and, with several servers on
+one database, in the one process holding the scheduler lease).
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from customjobs.backends.registry import make_backend
 from customjobs.config import Settings
 from customjobs.domain.job import Job
 from customjobs.logs.files import LogLayout
+from customjobs.scheduler.holders import local_holder_is_dead, new_holder_id
+from customjobs.scheduler.lease import LeaseKeeper
 from customjobs.scheduler.loop import Scheduler
 from customjobs.service.jobs import JobService
 from customjobs.service.operations import OperationService
 from customjobs.store.sql.engine import make_engine, upgrade
+from customjobs.store.sql.leases import SqlLeaseStore
 from customjobs.store.sql.store import SqlStore
+from customjobs.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +36,30 @@ class Runtime:
     scheduler: Scheduler
     jobs: JobService
     operations: OperationService
+    lease: LeaseKeeper
+    metrics: Metrics
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _renewer: threading.Thread | None = None
 
     def start(self) -> None:
+        self._renewer = threading.Thread(target=self.lease.run, name="scheduler-lease", daemon=True)
+        self._renewer.start()
         self._thread = threading.Thread(
             target=self.scheduler.run_forever, args=(self._stop,), name="scheduler", daemon=True
         )
         self._thread.start()
+
+    @property
+    def draining(self) -> bool:
+        return self.jobs.draining
+
+    def begin_drain(self) -> None:
+        """SIGTERM: refuse new jobs and stop scheduling; the scheduler thread hands the lease
+        over as it ends. Replicas keep running. Safe to call from a signal handler: it never blocks."""
+        self.jobs.draining = True
+        self._stop.set()
+        self.scheduler.wake()
 
     def stop(self) -> None:
         """Stop scheduling; replicas keep running and are re-attached by the next server."""
@@ -46,6 +67,9 @@ class Runtime:
         self.scheduler.wake()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.lease.release()
+        if self._renewer is not None:
+            self._renewer.join(timeout=10)
         self.scheduler.backend.close()
         self.store.engine.dispose()
 
@@ -56,13 +80,21 @@ def build_runtime(settings: Settings) -> Runtime:
     upgrade(engine)
     store = SqlStore(engine)
     layout = LogLayout(settings.jobs_dir)
+    lease = LeaseKeeper(
+        SqlLeaseStore(engine),
+        settings.server_id or new_holder_id(),
+        settings.lease_ttl_s,
+        is_dead=local_holder_is_dead if settings.lease_local_takeover else None,
+    )
+    metrics = Metrics(store.count_by_state, lease.held)
     holder: list[Scheduler] = []
     backend = make_backend(settings, notify=lambda: holder[0].wake() if holder else None)
-    scheduler = Scheduler(store, backend, layout, settings)
+    scheduler = Scheduler(store, backend, layout, settings, lease=lease, metrics=metrics)
+    lease.on_acquired = scheduler.wake
     holder.append(scheduler)
 
     def on_deleted(job: Job) -> None:
         layout.remove_job(job.id)
 
     jobs = JobService(store, wake=scheduler.wake, on_deleted=on_deleted)
-    return Runtime(settings, store, layout, scheduler, jobs, OperationService(store))
+    return Runtime(settings, store, layout, scheduler, jobs, OperationService(store), lease, metrics)

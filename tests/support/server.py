@@ -48,7 +48,7 @@ class ServerProcess:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy
                 time.sleep(0.05)
         raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S}s")
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from customjobs.backends import procfs
 from customjobs.backends.base import Handle, LaunchError, LaunchRequest, ReplicaFact, ReplicaStatus
 from customjobs.backends.environment import make_local_output_dirs, plan_replicas
+from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
+from customjobs.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,10 @@ def free_ports(count: int) -> list[int]:
 class LocalProcessBackend:
     name = "local"
 
-    def __init__(self, notify: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, settings: Settings, notify: Callable[[], None] = lambda: None) -> None:
         self._notify = notify
+        # Buckets, cached Python environments and this server's URL (process_setup.py).
+        self._options = ProcessOptions.from_settings(settings)
         # Exit statuses of our own children, for wrappers killed before they could record one.
         self._returncodes: dict[int, int] = {}
         # Wrappers this server started and has not reaped yet (a zombie of ours is about to be).
@@ -65,30 +69,28 @@ class LocalProcessBackend:
         names = [n for p in spec.pools for n in p.replica_names()]
         hosts = {n: f"{LOCAL_HOST}:{port}" for n, port in zip(names, free_ports(len(names)), strict=True)}
         plans = plan_replicas(spec, request.job_id, request.project, hosts)
+        pools = {p.index: p for p in spec.pools}
+        argvs = {plan.name: replica_argv(plan, pools[plan.pool_index], self._options) for plan in plans}
         for plan in plans:
-            if not plan.argv:
+            if not argvs[plan.name]:
                 raise LaunchError(
                     f"The replica {plan.name} has no command: the process runtime runs "
                     "containerSpec.command + args on the host, and both are empty."
                 )
-        for pool in spec.pools:
-            if pool.python_package is not None:
-                raise LaunchError(
-                    f"workerpool{pool.index} uses pythonPackageSpec, which the process runtime "
-                    "cannot run yet: use containerSpec.command to run your module."
-                )
         request.workdir.mkdir(parents=True, exist_ok=True)
         make_local_output_dirs(spec.base_output_uri)
+        # The attempt's folder is inside the job's, which keeps the job's Python environment.
+        job_env = job_environment(request.workdir.parent, self._options, os.environ.get("PATH", ""))
         replicas: list[dict[str, object]] = []
         for plan in plans:
             prefix = request.workdir / plan.name
             cwd = request.workdir / f"{plan.name}.cwd"
             cwd.mkdir(exist_ok=True)
-            env = {**os.environ, **plan.env}
+            env = {**os.environ, **job_env, **plan.env}
             with open(request.log_path(plan.name), "ab") as out:
                 try:
                     proc = subprocess.Popen(
-                        ["/bin/sh", "-c", _WRAPPER, str(prefix), *plan.argv],
+                        ["/bin/sh", "-c", _WRAPPER, str(prefix), *argvs[plan.name]],
                         stdin=subprocess.DEVNULL,
                         stdout=out,
                         stderr=subprocess.STDOUT,

@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from customjobs.backends.base import ExecutionBackend
+from customjobs.backends.container import ContainerBackend, auto_backend
 from customjobs.backends.local import LocalProcessBackend
 from customjobs.config import Settings
 
 Factory = Callable[[Settings, Callable[[], None]], ExecutionBackend]
 
 BACKENDS: dict[str, Factory] = {
-    "process": lambda settings, notify: LocalProcessBackend(notify=notify),
+    "process": lambda settings, notify: LocalProcessBackend(notify=notify, settings=settings),
+    "podman": lambda settings, notify: ContainerBackend(settings, "podman", notify),
+    "docker": lambda settings, notify: ContainerBackend(settings, "docker", notify),
+    "auto": auto_backend,
 }
 
 

@@ -6,13 +6,22 @@ that builds the runtime.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
+from customjobs.cli.db import db
 from customjobs.cli.jobs import jobs
-from customjobs.config import DEFAULT_HOST, DEFAULT_PORT, Settings, default_data_dir, env_database_url
+from customjobs.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Settings,
+    default_data_dir,
+    env_container_global_flags,
+    env_container_run_flags,
+    env_database_url,
+    split_flags,
+)
 
 
 @click.group()
@@ -39,10 +48,68 @@ def main() -> None:
 @click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning"])
 )
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+@click.option(
+    "--jobs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Replicas' logs, pid and exit files [default: DATA_DIR/jobs]; servers sharing a database share it.",
+)
+@click.option(
+    "--lease-ttl",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.5),
+    help="Seconds a scheduler lease lasts unrenewed: how soon a peer takes over from a dead server.",
+)
+@click.option(
+    "--local-takeover/--no-local-takeover",
+    default=True,
+    show_default=True,
+    help="Take over at once a lease whose holder ran on this host and died, rather than at its expiry.",
+)
+@click.option(
+    "--drain-grace",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="After SIGTERM, seconds to keep answering (creates get 503) before exiting.",
+)
 @click.option("--grpc-port", default=None, type=int, help="Also serve gRPC on this port [default: off].")
 @click.option("--grpc-tls", is_flag=True, help="Serve gRPC over TLS [default cert: self-signed].")
 @click.option("--tls-cert", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tls-key", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--runtime",
+    "runtime_name",
+    default="process",
+    show_default=True,
+    type=click.Choice(["process", "podman", "docker", "auto"]),
+    help="Run replicas as host processes or containers (auto: podman, else docker, else process).",
+)
+@click.option(
+    "--container-global-flags",
+    default=None,
+    help="Flags before the container CLI's verb, e.g. '--runtime runc --cgroup-manager=cgroupfs' "
+    "[default: $CUSTOMJOBS_CONTAINER_GLOBAL_FLAGS].",
+)
+@click.option(
+    "--container-run-flags",
+    default=None,
+    help="Extra flags for `run` [default: $CUSTOMJOBS_CONTAINER_RUN_FLAGS].",
+)
+@click.option("--container-pull", is_flag=True, help="Pull images that are not present locally.")
+@click.option(
+    "--buckets-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where gs://BUCKET/PATH lives, as BUCKETS_DIR/BUCKET/PATH [default: DATA_DIR/buckets].",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="This server's URL as replicas reach it (their STORAGE_EMULATOR_HOST) [default: http://HOST:PORT].",
+)
 def serve(
     host: str,
     port: int,
@@ -50,10 +117,21 @@ def serve(
     database: str | None,
     stop_grace: float,
     log_level: str,
+    log_format: str,
+    jobs_dir: Path | None,
+    lease_ttl: float,
+    local_takeover: bool,
+    drain_grace: float,
     grpc_port: int | None,
     grpc_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
+    runtime_name: str,
+    container_global_flags: str | None,
+    container_run_flags: str | None,
+    container_pull: bool,
+    buckets_dir: Path | None,
+    base_url: str | None,
 ) -> None:
     """Serve the Vertex AI CustomJobs REST API (under /v1 and /v1beta1), and gRPC if asked."""
     import uvicorn
@@ -64,20 +142,39 @@ def serve(
         raise click.UsageError("--tls-cert and --tls-key go together, with --grpc-tls.")
 
     from customjobs.api.rest.app import create_app
+    from customjobs.cli.graceful import GracefulServer
     from customjobs.runtime import build_runtime
+    from customjobs.telemetry import logformat
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logformat.configure(log_level, log_format)
     settings = Settings(
         data_dir=data_dir or default_data_dir(),
         host=host,
         port=port,
         database_url=database or env_database_url(),
         stop_grace_s=stop_grace,
+        jobs_dir_override=jobs_dir,
+        buckets_dir_override=buckets_dir,
+        base_url=base_url,
+        lease_ttl_s=lease_ttl,
+        lease_local_takeover=local_takeover,
+        drain_grace_s=drain_grace,
+        runtime=runtime_name,
+        container_runtime_flags=split_flags(container_global_flags or env_container_global_flags()),
+        container_run_flags=split_flags(container_run_flags or env_container_run_flags()),
+        container_pull=container_pull,
     )
     runtime = build_runtime(settings)
     click.echo(f"customjobs: serving http://{host}:{port}/v1 (data in {settings.data_dir})", err=True)
     config = uvicorn.Config(
-        create_app(runtime), host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        # JSON logs: uvicorn's loggers go through the root handler instead of their own.
+        log_config=None if log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )
     grpc_server = None
     if grpc_port is not None:
@@ -98,13 +195,14 @@ def serve(
             roots = shlex.quote(str(tls_files.cert))
             click.echo(f"export GRPC_DEFAULT_SSL_ROOTS_FILE_PATH={roots}", err=True)
     try:
-        uvicorn.Server(config).run()
+        GracefulServer(config, runtime, settings.drain_grace_s).run()
     finally:
         if grpc_server is not None:
             grpc_serving.stop(grpc_server)
 
 
 main.add_command(jobs)
+main.add_command(db)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 It is the only place that turns backend facts into job states. Every pass reads the
 active jobs from the store, so a restarted server simply picks up where the last one
 left off: replicas that kept running are re-attached through their stored handles.
+
+With several servers on one database only the holder of the scheduler lease runs passes,
+and it checks the lease before every job; a launch is still guarded by a compare-and-set
+on the job's attempt number, so even two schedulers never start the same attempt.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from customjobs.errors import RpcCode
 from customjobs.logs.files import LogLayout, tail
 from customjobs.logs.index import LogIndexer
 from customjobs.scheduler import outcomes
+from customjobs.scheduler.lease import LeaseKeeper
 from customjobs.service import transitions
 from customjobs.service.clock import now_us
 from customjobs.store.base import Store
+from customjobs.telemetry.context import job_context
+from customjobs.telemetry.metrics import Metrics
 from customjobs.wire.launch import launch_spec
 
 log = logging.getLogger(__name__)
@@ -30,8 +37,17 @@ log = logging.getLogger(__name__)
 
 class Scheduler:
     def __init__(
-        self, store: Store, backend: ExecutionBackend, layout: LogLayout, settings: Settings
+        self,
+        store: Store,
+        backend: ExecutionBackend,
+        layout: LogLayout,
+        settings: Settings,
+        lease: LeaseKeeper | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        # Without a lease keeper (tests' burst mode) this scheduler assumes it is the only one.
+        self.lease = lease
+        self.metrics = metrics
         self.store = store
         self.backend = backend
         self.layout = layout
@@ -44,24 +60,48 @@ class Scheduler:
         self._wake.set()
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                active = self.run_once()
-            except Exception:
-                log.exception("scheduler pass failed; retrying")
-                active = 1
-            tick = self.settings.active_tick_s if active else self.settings.idle_tick_s
-            self._wake.wait(tick)
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                if not self._holds_lease():
+                    # Work created here is in the database: the holder finds it on its next poll.
+                    # What this server remembered may be stale once another one has scheduled.
+                    self._specs.clear()
+                    self.indexer = LogIndexer()
+                    self._wake.wait(self.lease.retry_s if self.lease else 0.0)
+                    continue
+                try:
+                    active = self.run_once()
+                except Exception:
+                    log.exception("scheduler pass failed; retrying")
+                    active = 1
+                settings = self.settings
+                tick = settings.active_tick_s if active else min(settings.idle_tick_s, settings.peer_poll_s)
+                self._wake.wait(tick)
+        finally:
+            # Only now, with no more work in flight here, may a peer take over.
+            if self.lease is not None:
+                self.lease.release()
+
+    def _holds_lease(self) -> bool:
+        """The check before every pass and every job: local, no database call (the renewer
+        thread keeps the lease); it also tells the renewer this scheduler is not stuck."""
+        if self.lease is None:
+            return True
+        self.lease.beat()
+        return self.lease.held()
 
     def run_once(self) -> int:
         """One reconcile pass over every active job; returns how many were active."""
         jobs = self.store.jobs_in_states(ACTIVE)
         for job in jobs:
-            try:
-                self._reconcile(job)
-            except Exception:
-                log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
+            if not self._holds_lease():
+                return len(jobs)
+            with job_context(names.job_name(job.project, job.location, job.id), job.attempt):
+                try:
+                    self._reconcile(job)
+                except Exception:
+                    log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
         live = {j.id for j in jobs}
         for job_id in list(self._specs):
             if job_id not in live:
@@ -88,9 +128,10 @@ class Scheduler:
                 self._launch(job)
         elif job.state is JobState.PENDING:
             # The handle was stored but the server died before the move to RUNNING.
-            transitions.move(
+            if transitions.move(
                 self.store, job, JobState.RUNNING, message="replicas found running after a restart"
-            )
+            ):
+                self._observe_running(job)
         else:
             self._watch(job)
 
@@ -117,38 +158,49 @@ class Scheduler:
             handle = self.backend.reattach(request, names_)
             if handle is not None:
                 log.warning("job %s: re-attached to a launch interrupted by a restart", job.id)
-                self._started(job, handle, len(handle["replicas"]) == len(names_))
+                self._started(job, job.attempt, handle, len(handle["replicas"]) == len(names_))
                 return
-        else:
-            request = self._request(job, 1)
-            if not self.store.update_runtime(job.id, JobState.PENDING, attempt=1):
-                return
+            # No replica of that attempt ever started: launch a new attempt below.
+        # Whoever moves the attempt number from what it read wins the launch; a scheduler that
+        # lost its lease (or a second one by mistake) finds it moved and starts nothing.
+        attempt = job.attempt + 1
+        if not self.store.claim_attempt(job.id, JobState.PENDING, job.attempt):
+            return
+        request = self._request(job, attempt)
         try:
             handle = self.backend.start(request)
         except LaunchError as exc:
-            transitions.move(
-                self.store,
-                job,
-                JobState.FAILED,
-                error_code=int(RpcCode.INVALID_ARGUMENT),
-                error_message=str(exc),
-            )
+            self._failed(job, int(RpcCode.INVALID_ARGUMENT), str(exc))
             return
         except Exception as exc:
             log.exception("job %s: launch failed", job.id)
-            message = f"Internal error occurred while starting the job: {exc}"
-            transitions.move(
-                self.store, job, JobState.FAILED, error_code=int(RpcCode.INTERNAL), error_message=message
-            )
+            self._failed(job, int(RpcCode.INTERNAL), f"Internal error occurred while starting the job: {exc}")
             return
-        self._started(job, handle, True)
+        self._started(job, attempt, handle, True)
 
-    def _started(self, job: Job, handle: dict[str, object], complete: bool) -> None:
+    def _failed(self, job: Job, code: int, message: str) -> None:
+        if transitions.move(self.store, job, JobState.FAILED, error_code=code, error_message=message):
+            self._observe_finished(JobState.FAILED)
+
+    def _started(self, job: Job, attempt: int, handle: dict[str, object], complete: bool) -> None:
         # Stored in whatever state the job is now: a cancel that raced the launch must see it.
-        self.store.update_runtime(job.id, None, handle=handle)
+        if not self.store.attach_handle(job.id, attempt, handle):
+            # Another scheduler claimed a newer attempt meanwhile: these replicas are nobody's.
+            log.warning("job %s: attempt %d was superseded; stopping its replicas", job.id, attempt)
+            self.backend.stop(handle, force=True)
+            return
         message = "all replicas started" if complete else "some replicas were not started"
-        transitions.move(self.store, job, JobState.RUNNING, message=message)
+        if transitions.move(self.store, job, JobState.RUNNING, message=message):
+            self._observe_running(job)
         self.wake()
+
+    def _observe_running(self, job: Job) -> None:
+        if self.metrics is not None:
+            self.metrics.job_running(job.create_us, now_us())
+
+    def _observe_finished(self, state: JobState) -> None:
+        if self.metrics is not None:
+            self.metrics.job_finished(state)
 
     def _watch(self, job: Job) -> None:
         assert job.handle is not None  # _reconcile only calls this with a handle
@@ -212,6 +264,8 @@ class Scheduler:
         moved = transitions.move(
             self.store, job, target, error_code=outcome.error_code, error_message=outcome.error_message
         )
+        if moved:
+            self._observe_finished(target)
         if moved and job.handle is not None:
             self.backend.release(job.handle)
         self._specs.pop(job.id, None)

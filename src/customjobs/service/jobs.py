@@ -13,10 +13,11 @@ from customjobs import names
 from customjobs.domain.job import Job, NewJob, Operation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import CANCELLABLE, TERMINAL, JobState
-from customjobs.errors import FailedPrecondition, NotFound
+from customjobs.errors import FailedPrecondition, NotFound, Unavailable
 from customjobs.service import transitions
 from customjobs.service.clock import now_us
 from customjobs.store.base import Cursor, Store
+from customjobs.telemetry.context import job_context
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,15 @@ class JobService:
         self.store = store
         self.wake = wake
         self.on_deleted = on_deleted
+        # Set on SIGTERM: creates are refused (503) so the load balancer sends them elsewhere.
+        self.draining = False
 
     def create(self, new: NewJob) -> Job:
+        if self.draining:
+            raise Unavailable("This server is shutting down and accepts no new jobs; retry on another.")
         job = self.store.insert_job(names.new_id(), new, JobState.PENDING, now_us())
-        log.info("job %s: created %r in %s/%s", job.id, job.display_name, job.project, job.location)
+        with job_context(names.job_name(job.project, job.location, job.id)):
+            log.info("job %s: created %r in %s/%s", job.id, job.display_name, job.project, job.location)
         self.wake()
         return job
 
@@ -58,6 +64,10 @@ class JobService:
         return page, Cursor(page[-1].create_us, page[-1].id) if more else None
 
     def cancel(self, parent: names.Parent, job_id: int) -> None:
+        with job_context(names.job_name(parent.project, parent.location, job_id)):
+            self._cancel(parent, job_id)
+
+    def _cancel(self, parent: names.Parent, job_id: int) -> None:
         for _ in range(_CANCEL_RETRIES):
             job = self.get(parent, job_id)
             if job.state is JobState.CANCELLING:
@@ -96,5 +106,6 @@ class JobService:
                 f'The CustomJob "{names.job_name(job.project, job.location, job.id)}" does not exist.'
             )
         self.on_deleted(job)
-        log.info("job %s: deleted (operation %s)", job.id, operation.id)
+        with job_context(names.job_name(job.project, job.location, job.id)):
+            log.info("job %s: deleted (operation %s)", job.id, operation.id)
         return operation

@@ -59,6 +59,22 @@ class Store(Protocol):
         """
         ...
 
+    def claim_attempt(self, job_id: int, expected: JobState, attempt: int) -> bool:
+        """Compare-and-set the attempt number from `attempt` to `attempt + 1`.
+
+        Only while the job is in `expected` and holds no replicas' handle: of two schedulers
+        about to launch the same job, exactly one wins the attempt, and only it starts replicas.
+        """
+        ...
+
+    def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
+        """Store the replicas' handle, only while `attempt` is still the job's and it has not ended."""
+        ...
+
+    def count_by_state(self) -> dict[JobState, int]:
+        """How many jobs are in each state (states with none are left out): for metrics."""
+        ...
+
     def events(self, job_id: int) -> list[StateEvent]: ...
 
     def delete_job(self, job_id: int, operation: Operation, terminal: frozenset[JobState]) -> bool:

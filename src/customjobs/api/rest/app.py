@@ -1,5 +1,5 @@
-"""The Starlette application: Vertex's REST routes, our log routes, and the lifespan
-that starts and stops the scheduler."""
+"""The Starlette application: Vertex's REST routes, our log routes, health and metrics, and
+the lifespan that starts and stops the scheduler."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from customjobs.api.rest.cloud_logging import CloudLoggingHandlers
-from customjobs.api.rest.common import error_response, guarded, json_response
+from customjobs.api.rest.common import error_response, guarded
+from customjobs.api.rest.health import HealthHandlers, healthz
 from customjobs.api.rest.jobs import JobHandlers
 from customjobs.api.rest.logs import LogHandlers
+from customjobs.api.rest.metrics import MetricsHandler, RequestMetrics
 from customjobs.api.rest.operations import OperationHandlers
+from customjobs.api.rest.storage import storage_routes
 from customjobs.api.vertex import VertexApi
 from customjobs.errors import NotFound
 from customjobs.runtime import Runtime
@@ -65,7 +69,10 @@ def routes(rt: Runtime) -> list[Route]:
             "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/logs", guarded(logs.logs), methods=["GET"]
         ),
         Route("/v2/entries:list", guarded(cloud_logging.list_entries), methods=["POST"]),
-        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", HealthHandlers(rt).readyz, methods=["GET"]),
+        Route("/metrics", MetricsHandler(rt.metrics).metrics_page, methods=["GET"]),
+        *storage_routes(rt.settings.buckets_dir),
     ]
     for base in ("/{version:opver}" + LOCATION, "/{version:opver}" + LOCATION + "/customJobs/{job:rid}"):
         table += [
@@ -76,10 +83,6 @@ def routes(rt: Runtime) -> list[Route]:
             Route(base + "/operations/{op:rid}", guarded(ops.delete), methods=["DELETE"]),
         ]
     return table
-
-
-async def _healthz(_: Request) -> Response:
-    return json_response({"status": "ok"})
 
 
 async def _not_found(request: Request, _: Exception) -> Response:
@@ -98,5 +101,6 @@ def create_app(rt: Runtime) -> Starlette:
     return Starlette(
         routes=routes(rt),
         lifespan=lifespan,
+        middleware=[Middleware(RequestMetrics, metrics=rt.metrics)],
         exception_handlers={404: _not_found, 405: _not_found},
     )

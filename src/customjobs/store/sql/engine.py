@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,21 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+# Held (per transaction) while one server migrates: a second server starting at the same time
+# waits, then finds the schema at head. The number is "customjo" in ASCII.
+UPGRADE_LOCK_KEY = 0x637573746F6D6A6F
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg 3, the driver the `postgres` extra installs."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 def make_engine(url: str, sqlite_synchronous: str = "FULL") -> Engine:
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -55,5 +69,9 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; a no-op when it already is."""
     cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Migrations run in this one transaction (PostgreSQL's DDL is transactional), so the
+            # lock is held until the new schema is committed.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, delete, insert, select, tuple_, update
+from sqlalchemy import Engine, Row, Select, delete, func, insert, select, tuple_, update
 
 from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
 from customjobs.domain.query import Expr
@@ -128,6 +128,38 @@ class SqlStore:
                 .values(**_runtime_columns(fields))
             )
             return bool(result.rowcount == 1)
+
+    def claim_attempt(self, job_id: int, expected: JobState, attempt: int) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(custom_jobs)
+                .where(
+                    custom_jobs.c.id == job_id,
+                    custom_jobs.c.state == expected.value,
+                    custom_jobs.c.attempt == attempt,
+                    custom_jobs.c.handle_json.is_(None),
+                )
+                .values(attempt=attempt + 1)
+            )
+            return bool(result.rowcount == 1)
+
+    def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(custom_jobs)
+                .where(
+                    custom_jobs.c.id == job_id,
+                    custom_jobs.c.attempt == attempt,
+                    custom_jobs.c.state.not_in([s.value for s in TERMINAL]),
+                )
+                .values(handle_json=json.dumps(handle))
+            )
+            return bool(result.rowcount == 1)
+
+    def count_by_state(self) -> dict[JobState, int]:
+        query = select(custom_jobs.c.state, func.count()).group_by(custom_jobs.c.state)
+        with self.engine.connect() as conn:
+            return {JobState(state): int(n) for state, n in conn.execute(query)}
 
     def events(self, job_id: int) -> list[StateEvent]:
         query = select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.seq)

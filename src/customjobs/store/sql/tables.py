@@ -87,3 +87,15 @@ operations = Table(
     Column("update_us", BigInteger, nullable=False),
     Index("ix_operations_parent_created", "project", "location", "create_us", "id"),
 )
+
+# One row per lease (today only "scheduler"): who holds it and until when, in the database's
+# clock. `epoch` grows by one each time the lease changes hands: a fencing token.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("acquired_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+)

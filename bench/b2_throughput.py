@@ -1,0 +1,135 @@
+"""B2: 1,000 `true` jobs created by 32 concurrent clients, until all have SUCCEEDED.
+
+Baseline: the same number of `true` processes run by 8 threads, each writing a log file,
+which is what running the jobs costs with no service around them.
+Target: throughput >= 0.25 x baseline. Ray Jobs and Slurm run beside it when installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench import peers
+from bench.model import BenchResult, Context, Row, Series, Verdict, verdict
+from bench.rest import JOBS_PATH, JobsClient, job_body, succeeded
+from bench.server import customjobs_server
+from bench.stats import Figure
+
+ID = "B2"
+TITLE = "throughput of many `true` jobs"
+CLIENTS = 32
+BASELINE_THREADS = 8
+TARGET_RATIO = 0.25
+DONE_POLL_S = 0.05
+WARMUP_JOBS = 3
+_ACTIVE = 'state!="JOB_STATE_SUCCEEDED" AND state!="JOB_STATE_FAILED" AND state!="JOB_STATE_CANCELLED"'
+
+
+def _baseline(jobs: int, log_dir: Path) -> float:
+    """Processes per second: `jobs` runs of `true` by 8 threads, each into its own log file."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    def one(i: int) -> None:
+        with open(log_dir / f"{i}.log", "wb") as log:
+            subprocess.run(["true"], stdout=log, stderr=subprocess.STDOUT, check=True)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(BASELINE_THREADS) as pool:
+        list(pool.map(one, range(jobs)))
+    return jobs / (time.perf_counter() - start)
+
+
+async def _create_all(url: str, jobs: int, label: str) -> None:
+    """`CLIENTS` clients, each on its own connection, creating jobs until `jobs` exist."""
+    remaining = iter(range(jobs))
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=120.0) as http:
+            for _ in remaining:
+                body = job_body(["true"], labels={"run": label})
+                response = await http.post(JOBS_PATH, json=body)
+                response.raise_for_status()
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+
+
+def _one_run(url: str, jobs: int, label: str) -> tuple[float, float, int]:
+    """(jobs/s to all ended, seconds to create them all, how many did not succeed)."""
+    client = JobsClient(url)
+    try:
+        start = time.perf_counter()
+        asyncio.run(_create_all(url, jobs, label))
+        created_s = time.perf_counter() - start
+        while client.list(f"labels.run={label} AND {_ACTIVE}", 1).get("customJobs"):
+            time.sleep(DONE_POLL_S)
+        elapsed = time.perf_counter() - start
+        ok = client.count(f'labels.run={label} AND state="JOB_STATE_SUCCEEDED"')
+    finally:
+        client.close()
+    return jobs / elapsed, created_s, jobs - ok
+
+
+def _warm_up(url: str) -> None:
+    """A few jobs first: the first requests pay for lazy imports, which is not throughput."""
+    client = JobsClient(url)
+    try:
+        for _ in range(WARMUP_JOBS):
+            succeeded(client.run_to_end(job_body(["true"], labels={"run": "warmup"}))[1])
+    finally:
+        client.close()
+
+
+def run(ctx: Context) -> BenchResult:
+    jobs, runs = ctx.size(full=1000, quick=20), ctx.size(full=3, quick=1)
+    base_rates = [_baseline(jobs, ctx.workdir / "b2-baseline" / str(r)) for r in range(runs)]
+    rates, create_s, failed = [], [], 0
+    profile = ctx.profile_dir / "B2-server.txt" if ctx.profile_dir else None
+    with customjobs_server(ctx.workdir / "b2", profile) as server:
+        server.start()
+        _warm_up(server.url)
+        server.profile()
+        for r in range(runs):
+            rate, created, lost = _one_run(server.url, jobs, f"r{r}")
+            rates.append(rate)
+            create_s.append(created)
+            failed += lost
+    base, ours = Figure.of(base_rates, "jobs/s"), Figure.of(rates, "jobs/s")
+    ratio = ours.median / base.median
+    result = BenchResult()
+    what = f"{jobs:,} `true` jobs, {CLIENTS} clients, until all ended"
+    met = ratio >= TARGET_RATIO and failed == 0
+    result.rows.append(
+        Row(
+            ID,
+            what,
+            ours.text(),
+            base.text(),
+            f"{ratio:.2f}×",
+            f"≥ {TARGET_RATIO}× baseline",
+            verdict(ctx, met),
+        )
+    )
+    accepted = Figure.of([jobs / s for s in create_s], "jobs/s")
+    result.rows.append(Row(ID, "  create requests alone (accepted/s)", accepted.text()))
+    if failed:
+        result.notes.append(f"{ID}: {failed} job(s) did not end SUCCEEDED")
+    samples = {f"{BASELINE_THREADS} threads × true": base_rates, "customjobs": rates}
+    for peer in peers.all_peers():
+        if peer.peer is None:
+            result.notes.append(peer.skipped_line(ID))
+            continue
+        peer_rates = [peers.throughput(peer.peer, jobs, CLIENTS) for _ in range(runs)]
+        fig = Figure.of(peer_rates, "jobs/s")
+        samples[peer.name] = peer_rates
+        ratio_text = f"{fig.median / ours.median:.2f}× customjobs"
+        result.rows.append(
+            Row(ID, f"  peer: {peer.name}", fig.text(), base.text(), ratio_text, "—", Verdict.INFO)
+        )
+    result.series.append(Series("B2 throughput", "jobs/s", samples))
+    return result

@@ -1,0 +1,36 @@
+"""Ray Jobs as a peer: `JobSubmissionClient.submit_job(entrypoint="true")` to SUCCEEDED."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+POLL_S = 0.01
+DONE = {"SUCCEEDED", "FAILED", "STOPPED"}
+
+
+class RayPeer:
+    name = "Ray Jobs"
+
+    def __init__(self, address: str) -> None:
+        from ray.job_submission import JobSubmissionClient
+
+        self.client: Any = JobSubmissionClient(address)
+
+    def submit(self) -> str:
+        return str(self.client.submit_job(entrypoint="true"))
+
+    def _status(self, job_id: str) -> str:
+        return str(self.client.get_job_status(job_id)).rsplit(".", 1)[-1]
+
+    def run_one(self) -> float:
+        start = time.perf_counter()
+        job_id = self.submit()
+        while (status := self._status(job_id)) not in DONE:
+            time.sleep(POLL_S)
+        if status != "SUCCEEDED":
+            raise RuntimeError(f"Ray job {job_id} ended {status}")
+        return time.perf_counter() - start
+
+    def all_done(self, ids: list[str]) -> bool:
+        return all(self._status(job_id) in DONE for job_id in ids)
