@@ -19,6 +19,8 @@ class Outcome:
     state: JobState
     error_code: int | None = None
     error_message: str | None = None
+    # The failing replica's exit status, when a replica's exit decided it (not stored).
+    exit_code: int | None = None
 
 
 @dataclass

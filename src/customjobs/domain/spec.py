@@ -45,6 +45,8 @@ class LaunchSpec:
     timeout_s: float = DEFAULT_TIMEOUT_S
     base_output_uri: str | None = None
     enable_web_access: bool = False
+    restart_job_on_worker_restart: bool = False
+    disable_retries: bool = False
     # The CustomJobSpec as a snake_case dict: CLUSTER_SPEC and TF_CONFIG carry it as "job".
     job_spec: dict[str, Any] = field(default_factory=dict)
 

@@ -34,6 +34,9 @@ from customjobs.wire.launch import launch_spec
 
 log = logging.getLogger(__name__)
 
+# Left in an attempt's folder when the job restarts: that attempt is over for good.
+ATTEMPT_ENDED = "attempt-ended"
+
 
 class Scheduler:
     def __init__(
@@ -151,7 +154,7 @@ class Scheduler:
         )
 
     def _launch(self, job: Job) -> None:
-        if job.attempt > 0:
+        if job.attempt > 0 and not self._attempt_ended(job):
             # attempt is recorded before replicas start: a server died mid-launch.
             request = self._request(job, job.attempt)
             names_ = [n for p in request.spec.pools for n in p.replica_names()]
@@ -167,6 +170,8 @@ class Scheduler:
         if not self.store.claim_attempt(job.id, JobState.PENDING, job.attempt):
             return
         request = self._request(job, attempt)
+        if attempt > 1:
+            self._note_attempt(request)
         try:
             handle = self.backend.start(request)
         except LaunchError as exc:
@@ -177,6 +182,34 @@ class Scheduler:
             self._failed(job, int(RpcCode.INTERNAL), f"Internal error occurred while starting the job: {exc}")
             return
         self._started(job, attempt, handle, True)
+
+    def _restart(self, job: Job, outcome: Outcome) -> None:
+        """Every replica of the attempt has stopped: start the job over as a new attempt."""
+        if job.state is JobState.CANCELLING:
+            # A cancel arrived while the gang was being stopped for a restart: honour the cancel.
+            self._finish(job, outcomes.cancelled())
+            return
+        # Marked first: once the job is PENDING again, this attempt must never be re-attached.
+        (self.layout.attempt_dir(job.id, job.attempt) / ATTEMPT_ENDED).touch()
+        if transitions.move(
+            self.store, job, JobState.PENDING, message=outcome.error_message, reset_runtime=True
+        ):
+            assert job.handle is not None
+            self.backend.release(job.handle)
+            log.warning("job %s: %s", job.id, outcome.error_message)
+            self.wake()
+
+    def _attempt_ended(self, job: Job) -> bool:
+        return (self.layout.attempt_dir(job.id, job.attempt) / ATTEMPT_ENDED).exists()
+
+    def _note_attempt(self, request: LaunchRequest) -> None:
+        """A first line in each replica's log of a retried job, so the attempts show in the logs."""
+        request.workdir.mkdir(parents=True, exist_ok=True)
+        line = f"customjobs: attempt {request.attempt} of job {request.job_id} (the job was restarted)\n"
+        for pool in request.spec.pools:
+            for name in pool.replica_names():
+                with open(request.log_path(name), "a") as log_file:
+                    log_file.write(line)
 
     def _failed(self, job: Job, code: int, message: str) -> None:
         if transitions.move(self.store, job, JobState.FAILED, error_code=code, error_message=message):
@@ -255,11 +288,20 @@ class Scheduler:
         )
         if decided is None and job.state is JobState.CANCELLING:
             return outcomes.cancelled()
+        if decided is not None and job.state is JobState.RUNNING:
+            reason = outcomes.restart_reason(
+                decided, job.attempt, spec.restart_job_on_worker_restart, spec.disable_retries
+            )
+            if reason is not None:
+                return outcomes.restart(reason)
         return decided
 
     def _finish(self, job: Job, outcome: Outcome) -> None:
         target = outcome.state
         if target is JobState.CANCELLED and job.state is not JobState.CANCELLING:
+            return
+        if target is JobState.PENDING:
+            self._restart(job, outcome)
             return
         moved = transitions.move(
             self.store, job, target, error_code=outcome.error_code, error_message=outcome.error_message

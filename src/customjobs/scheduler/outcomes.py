@@ -33,7 +33,7 @@ def decide(
             )
             if lines:
                 message += "\nLast lines of its log:\n" + "\n".join(lines)
-            return Outcome(JobState.FAILED, int(RpcCode.INVALID_ARGUMENT), message)
+            return Outcome(JobState.FAILED, int(RpcCode.INVALID_ARGUMENT), message, fact.exit_code)
     for fact in facts:
         if fact.status is ReplicaStatus.LOST:
             message = f"The replica {fact.name} was lost: {fact.detail}."
@@ -52,3 +52,36 @@ def decide(
 
 def cancelled() -> Outcome:
     return Outcome(JobState.CANCELLED, int(RpcCode.CANCELLED), CANCELLED_MESSAGE)
+
+
+# Vertex retries a job whose replica died of SIGABRT or SIGSEGV (as a shell reports them).
+TRANSIENT_EXIT_CODES = frozenset({134, 139})
+# The whole job is retried up to this many times before it fails (Vertex's rule).
+JOB_RETRY_LIMIT = 3
+
+
+def restart_reason(
+    failed: Outcome, attempt: int, restart_job_on_worker_restart: bool, disable_retries: bool
+) -> str | None:
+    """Why the job should start over as a new attempt instead of failing; None to let it fail.
+
+    `disableRetries` turns every retry off (and with it restartJobOnWorkerRestart, as Vertex
+    documents); otherwise a transient exit status, or any replica failure when
+    `restartJobOnWorkerRestart` is set, restarts the whole gang, up to JOB_RETRY_LIMIT times.
+    """
+    if failed.state is not JobState.FAILED or failed.exit_code is None or disable_retries:
+        return None
+    if attempt > JOB_RETRY_LIMIT:
+        return None
+    if failed.exit_code in TRANSIENT_EXIT_CODES:
+        cause = f"a replica exited with the transient status {failed.exit_code}"
+    elif restart_job_on_worker_restart:
+        cause = f"a replica exited with status {failed.exit_code} and restartJobOnWorkerRestart is set"
+    else:
+        return None
+    return f"restarting the job as attempt {attempt + 1} of {JOB_RETRY_LIMIT + 1}: {cause}"
+
+
+def restart(reason: str) -> Outcome:
+    """The outcome that stops every replica and starts the job over (RUNNING -> PENDING)."""
+    return Outcome(JobState.PENDING, None, reason)

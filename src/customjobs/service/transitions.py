@@ -30,6 +30,7 @@ def move(
     error_code: int | None = None,
     error_message: str | None = None,
     message: str | None = None,
+    reset_runtime: bool = False,
 ) -> bool:
     if not can_move(job.state, target):
         raise IllegalTransition(f"{job.state.value} -> {target.value} is not a legal move")
@@ -43,6 +44,7 @@ def move(
         error_code=error_code,
         error_message=error_message,
         message=message,
+        reset_runtime=reset_runtime,
     )
     applied = store.change_state(change)
     if applied:

@@ -35,6 +35,8 @@ class StateChange:
     error_code: int | None = None
     error_message: str | None = None
     message: str | None = None
+    # A whole-job restart: forget the ended attempt's replicas, outcome and stop time.
+    reset_runtime: bool = False
 
 
 class Store(Protocol):

@@ -52,5 +52,7 @@ def launch_spec(spec_json: str) -> LaunchSpec:
         timeout_s=timeout_s,
         base_output_uri=base,
         enable_web_access=spec.enable_web_access,
+        restart_job_on_worker_restart=spec.scheduling.restart_job_on_worker_restart,
+        disable_retries=spec.scheduling.disable_retries,
         job_spec=json_format.MessageToDict(spec, preserving_proto_field_name=True),
     )

@@ -82,6 +82,8 @@ class SqlStore:
 
     def change_state(self, change: StateChange) -> bool:
         values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
+        if change.reset_runtime:
+            values.update(_runtime_columns({"handle": None, "outcome": None, "stop_requested_us": None}))
         if change.set_end:
             values["end_us"] = change.now_us
         if change.error_code is not None:
