@@ -36,6 +36,7 @@ from customjobs.backends.base import (
     LaunchRequest,
     ReplicaFact,
     ReplicaStatus,
+    ShellCommand,
 )
 from customjobs.backends.container_cli import (
     LABEL_ATTEMPT,
@@ -46,8 +47,10 @@ from customjobs.backends.container_cli import (
     container_name,
     detect,
 )
+from customjobs.backends.container_tasks import PACKAGES_MOUNT, bucket_mount, python_package_command
 from customjobs.backends.environment import local_output_path, make_local_output_dirs, plan_replicas
 from customjobs.backends.local import LOCAL_HOST, LocalProcessBackend, free_ports
+from customjobs.backends.shells import container_shell
 from customjobs.backends.wrapper import Wrappers, read_exit, read_pid
 from customjobs.config import Settings
 
@@ -75,6 +78,8 @@ class ContainerBackend:
         self.cli = ContainerCli(flavour, program, settings.container_runtime_flags)
         self.run_flags = settings.container_run_flags
         self.pull = settings.container_pull
+        self.buckets_dir = settings.buckets_dir
+        self.server_url = settings.server_url
         self._wrappers = Wrappers(notify)
         # Containers this server already removed, so release() need not call the CLI again.
         self._removed: set[str] = set()
@@ -85,25 +90,37 @@ class ContainerBackend:
         spec = request.spec
         self._check_images(request)
         names = [n for p in spec.pools for n in p.replica_names()]
-        hosts = {n: f"{LOCAL_HOST}:{port}" for n, port in zip(names, free_ports(len(names)), strict=True)}
-        plans = plan_replicas(spec, request.job_id, request.project, hosts)
+        ports = free_ports(len(names) + 1)  # the last one: the primary's dashboard, if it has one
+        hosts = {n: f"{LOCAL_HOST}:{port}" for n, port in zip(names, ports, strict=False)}
+        dashboard = ports[-1] if spec.enable_dashboard_access else None
+        plans = plan_replicas(spec, request.job_id, request.project, hosts, dashboard)
         pools = {p.index: p for p in spec.pools}
         request.workdir.mkdir(parents=True, exist_ok=True)
         make_local_output_dirs(spec.base_output_uri)
-        mounts = _output_mounts(spec.base_output_uri)
+        staged = request.workdir / "packages"
+        staged.mkdir(exist_ok=True)
+        mounts = (
+            *_output_mounts(spec.base_output_uri),
+            bucket_mount(self.buckets_dir),
+            (str(staged), PACKAGES_MOUNT),
+        )
         containers = [container_name(request.job_id, request.attempt, n) for n in names]
         # Names are unique per attempt; a leftover of an interrupted launch must not block this one.
         self.cli.remove(containers)
         replicas: list[dict[str, Any]] = []
         for plan, container in zip(plans, containers, strict=True):
             # plan.argv is command + args, each word $(VAR)-expanded: split it back at the seam.
-            seam = len(pools[plan.pool_index].command)
+            pool = pools[plan.pool_index]
+            seam = len(pool.command)
+            command = plan.argv[:seam]
+            if pool.python_package is not None:
+                command = python_package_command(pool.python_package, staged)
             run = RunSpec(
                 name=container,
-                image=pools[plan.pool_index].image_uri,
-                command=plan.argv[:seam],
+                image=pool.image_uri,
+                command=command,
                 args=plan.argv[seam:],
-                env=plan.env,
+                env={**plan.env, "STORAGE_EMULATOR_HOST": self.server_url},
                 labels={
                     LABEL_JOB: str(request.job_id),
                     LABEL_ATTEMPT: str(request.attempt),
@@ -120,6 +137,7 @@ class ContainerBackend:
                 raise LaunchError(f"The replica {plan.name} could not be started: {exc}") from exc
             replicas.append({"name": plan.name, "pid": pid, "prefix": str(prefix), "container": container})
         handle: Handle = {"backend": self.name, "replicas": replicas, "started_s": time.time()}
+        handle["dashboard_port"] = dashboard
         self._wait_started(replicas)
         return handle
 
@@ -206,6 +224,9 @@ class ContainerBackend:
         for replica in handle["replicas"]:
             self._wrappers.forget(int(replica["pid"]))
 
+    def shell_command(self, handle: Handle, replica: str) -> ShellCommand:
+        return container_shell(self.cli, handle, replica)
+
     def close(self) -> None:
         """Leave containers running: a restarted server re-attaches to them."""
 
@@ -214,11 +235,6 @@ class ContainerBackend:
     def _check_images(self, request: LaunchRequest) -> None:
         spec = request.spec
         for pool in spec.pools:
-            if pool.python_package is not None:
-                raise LaunchError(
-                    f"workerpool{pool.index} uses pythonPackageSpec, which the {self.name} runtime "
-                    "cannot run yet: use a containerSpec with your own image."
-                )
             if not pool.image_uri:
                 raise LaunchError(f"workerpool{pool.index} has no containerSpec.imageUri.")
         for image in dict.fromkeys(p.image_uri for p in spec.pools):
