@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 
-.PHONY: serve test lint setup bench
+.PHONY: serve test lint setup bench fuzz
 
 setup: $(STAMP)
 
@@ -36,3 +36,9 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Fuzz the REST API from docs/openapi.yaml: 110 generated requests per operation, over 2,000 in
+# all, against a live server; the suite itself runs about 20 per operation.
+FUZZ_EXAMPLES ?= 110
+fuzz: $(STAMP)
+	CUSTOMJOBS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -s -p no:cacheprovider tests/fuzz

@@ -18,7 +18,7 @@ from bench.stats import Figure, ms, timed
 ID = "B1"
 TITLE = "create-to-SUCCEEDED latency"
 OVERHEAD_TARGET_MS = 10.0
-WARMUP_JOBS = 3  # the first job pays for lazy imports and cold caches
+WARMUP_JOBS = 3  # the first job pays for lazy imports and cold caches (1 with --quick)
 
 
 def _baseline(runs: int) -> list[float]:
@@ -29,16 +29,17 @@ def _customjobs(ctx: Context, runs: int) -> tuple[list[float], list[float]]:
     """Client-seen latencies, and the server's own createTime-to-endTime, in ms."""
     profile = ctx.profile_dir / "B1-server.txt" if ctx.profile_dir else None
     client_ms, server_ms = [], []
+    warmup = ctx.size(full=WARMUP_JOBS, quick=1)
     with customjobs_server(ctx.workdir / "b1", profile) as server:
         server.start()
         client = JobsClient(server.url)
         try:
-            for i in range(WARMUP_JOBS + runs):
-                if i == WARMUP_JOBS:
+            for i in range(warmup + runs):
+                if i == warmup:
                     server.profile()
                 seconds, job = client.run_to_end(job_body(["true"]))
                 succeeded(job)
-                if i >= WARMUP_JOBS:
+                if i >= warmup:
                     client_ms.append(seconds * 1000)
                     server_ms.append(_span_ms(job["createTime"], job["endTime"]))
         finally:

@@ -27,7 +27,7 @@ CLIENTS = 32
 BASELINE_THREADS = 8
 TARGET_RATIO = 0.25
 DONE_POLL_S = 0.05
-WARMUP_JOBS = 3
+WARMUP_JOBS = 3  # 1 with --quick
 _ACTIVE = 'state!="JOB_STATE_SUCCEEDED" AND state!="JOB_STATE_FAILED" AND state!="JOB_STATE_CANCELLED"'
 
 
@@ -75,11 +75,11 @@ def _one_run(url: str, jobs: int, label: str) -> tuple[float, float, int]:
     return jobs / elapsed, created_s, jobs - ok
 
 
-def _warm_up(url: str) -> None:
+def _warm_up(url: str, jobs: int) -> None:
     """A few jobs first: the first requests pay for lazy imports, which is not throughput."""
     client = JobsClient(url)
     try:
-        for _ in range(WARMUP_JOBS):
+        for _ in range(jobs):
             succeeded(client.run_to_end(job_body(["true"], labels={"run": "warmup"}))[1])
     finally:
         client.close()
@@ -92,7 +92,7 @@ def run(ctx: Context) -> BenchResult:
     profile = ctx.profile_dir / "B2-server.txt" if ctx.profile_dir else None
     with customjobs_server(ctx.workdir / "b2", profile) as server:
         server.start()
-        _warm_up(server.url)
+        _warm_up(server.url, ctx.size(full=WARMUP_JOBS, quick=1))
         server.profile()
         for r in range(runs):
             rate, created, lost = _one_run(server.url, jobs, f"r{r}")

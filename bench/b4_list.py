@@ -53,7 +53,7 @@ def _list_ms(ctx: Context, stored: int, runs: int) -> list[float]:
 
 
 def run(ctx: Context) -> BenchResult:
-    small, large = ctx.size(full=1_000, quick=1_000), ctx.size(full=100_000, quick=5_000)
+    small, large = ctx.size(full=1_000, quick=1_000), ctx.size(full=100_000, quick=2_000)
     runs = ctx.size(full=50, quick=5)
     base_ms, big_ms = _list_ms(ctx, small, runs), _list_ms(ctx, large, runs)
     base, big = Figure.of(base_ms, "ms"), Figure.of(big_ms, "ms")

@@ -101,6 +101,11 @@ CASES = [
         pool(lambda p: p["machineSpec"].update(machineType="")),
         f"{POOL0}.machine_spec.machine_type",
     ),
+    case(
+        "machine-type-unknown",
+        pool(lambda p: p["machineSpec"].update(machineType="n9-imaginary-4")),
+        f"{POOL0}.machine_spec.machine_type",
+    ),
     case("task-missing", pool(lambda p: p.pop("containerSpec")), POOL0),
     case("replica-count-missing", pool(lambda p: p.pop("replicaCount")), f"{POOL0}.replica_count"),
     case("replica-count-zero", pool(lambda p: p.update(replicaCount="0")), f"{POOL0}.replica_count"),
@@ -172,6 +177,20 @@ CASES = [
     case(
         "accelerator-count-negative",
         pool(lambda p: p["machineSpec"].update(acceleratorType="NVIDIA_TESLA_T4", acceleratorCount=-1)),
+        f"{POOL0}.machine_spec.accelerator_count",
+    ),
+    case(
+        "accelerator-not-carried-by-machine-type",
+        pool(
+            lambda p: p["machineSpec"].update(
+                machineType="e2-standard-4", acceleratorType="NVIDIA_TESLA_T4", acceleratorCount=1
+            )
+        ),
+        f"{POOL0}.machine_spec.accelerator_type",
+    ),
+    case(
+        "accelerator-count-not-carried-by-machine-type",
+        pool(lambda p: p["machineSpec"].update(acceleratorType="NVIDIA_TESLA_T4", acceleratorCount=3)),
         f"{POOL0}.machine_spec.accelerator_count",
     ),
     case(
@@ -257,6 +276,7 @@ CASES = [
     case("label-value-bad-char", labels({"team": "ML.team"}), "labels"),
     case("label-value-too-long", labels({"team": "v" * 64}), "labels"),
     case("label-key-reserved", labels({"aiplatform.googleapis.com/owner": "x"}), "labels"),
+    case("priority-label-not-an-integer", labels({"customjobs-priority": "high"}), "labels"),
     # EncryptionSpec
     case("kms-key-missing", job(lambda b: b.update(encryptionSpec={})), "encryption_spec.kms_key_name"),
     case(
@@ -326,6 +346,15 @@ VALID_VARIANTS = [
         pool(lambda p: p["machineSpec"].update(acceleratorType="NVIDIA_TESLA_T4", acceleratorCount=2)),
         id="accelerators-together",
     ),
+    pytest.param(
+        pool(
+            lambda p: p["machineSpec"].update(
+                machineType="a2-highgpu-1g", acceleratorType="NVIDIA_TESLA_A100", acceleratorCount=1
+            )
+        ),
+        id="gpu-machine-type-with-its-gpu",
+    ),
+    pytest.param(labels({"customjobs-priority": "-3"}), id="priority-label"),
     pytest.param(
         spec(scheduling={"timeout": "3600s", "strategy": "FLEX_START", "maxWaitDuration": "0s"}),
         id="scheduling-timeout",

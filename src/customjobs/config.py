@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from customjobs.security.settings import SecuritySettings
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
@@ -41,6 +43,8 @@ class Settings:
     max_page_size: int = 1000
     # Where the process backend's replicas write their logs, pid and exit files.
     jobs_dir_name: str = "jobs"
+    # SQLite's synchronous PRAGMA: NORMAL survives a killed server; FULL also a power loss.
+    sqlite_synchronous: str = "NORMAL"
     # Which execution backend runs replicas (backends/registry.py).
     runtime: str = "process"
     # The jobs folder when it is not `data_dir / jobs_dir_name`: servers sharing one database
@@ -71,6 +75,21 @@ class Settings:
     buckets_dir_override: Path | None = None
     # This server's URL as its replicas reach it (their STORAGE_EMULATOR_HOST); None: from host/port.
     base_url: str | None = None
+    # Capacity the scheduler hands out; None: what the machine has (scheduler/host.py).
+    cpus: float | None = None
+    memory_gb: float | None = None
+    # `TYPE:COUNT[,TYPE:COUNT]` (Vertex accelerator names) or "none"; None: what nvidia-smi finds.
+    gpus: str | None = None
+    # Account requests exactly and refuse at create a job that could never fit; otherwise a
+    # job larger than the machine is clamped to it and runs alone.
+    strict_capacity: bool = False
+    # At most this many jobs of one project hold resources at once; None: no limit.
+    max_jobs_per_project: int | None = None
+    # A cgroup v2 directory this server may write: host-process replicas get CPU and memory
+    # limits in a child cgroup each. None: limits of host processes are advisory.
+    cgroup_root: Path | None = None
+    # Authentication, authorization, request limits and REST TLS (security/).
+    security: SecuritySettings = field(default_factory=SecuritySettings)
 
     @property
     def db_url(self) -> str:
@@ -101,7 +120,8 @@ class Settings:
             return self.base_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.security.rest_tls else "http"
+        return f"{scheme}://{host}:{self.port}"
 
 
 def env_database_url() -> str | None:

@@ -81,3 +81,15 @@ class Unavailable(ApiError):
     """Retry elsewhere or later: e.g. the server is draining before it exits."""
 
     code = RpcCode.UNAVAILABLE
+
+
+class Unauthenticated(ApiError):
+    """No credentials, or credentials this server does not accept (HTTP 401)."""
+
+    code = RpcCode.UNAUTHENTICATED
+
+
+class PermissionDenied(ApiError):
+    """An authenticated caller lacks the permission on the resource (HTTP 403)."""
+
+    code = RpcCode.PERMISSION_DENIED

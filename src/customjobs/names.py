@@ -48,13 +48,27 @@ class Parent:
         return f"projects/{self.project}/locations/{self.location}"
 
 
+# The store's column widths: longer names could never have been created, and a database
+# that enforces widths (PostgreSQL) must never see them.
+MAX_PROJECT_CHARS = 128
+MAX_LOCATION_CHARS = 64
+
+
+def _parent(project: str, location: str) -> Parent:
+    if len(project) > MAX_PROJECT_CHARS:
+        raise InvalidArgument(f"Invalid project: longer than {MAX_PROJECT_CHARS} characters.")
+    if len(location) > MAX_LOCATION_CHARS:
+        raise InvalidArgument(f"Invalid location: longer than {MAX_LOCATION_CHARS} characters.")
+    return Parent(project, location)
+
+
 def parse_parent(text: str) -> Parent:
     match = _PARENT_RE.match(text)
     if match is None:
         raise InvalidArgument(
             f'Invalid parent "{text}": expected projects/{{project}}/locations/{{location}}.'
         )
-    return Parent(match[1], match[2])
+    return _parent(match[1], match[2])
 
 
 def job_name(project: str, location: str, job_id: int) -> str:
@@ -72,7 +86,7 @@ def parse_job_name(text: str) -> tuple[Parent, int]:
             f'Invalid custom job name "{text}": expected projects/{{project}}/locations/{{location}}'
             "/customJobs/{custom_job}."
         )
-    return Parent(match[1], match[2]), parse_id(match[3])
+    return _parent(match[1], match[2]), parse_id(match[3])
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ def parse_operation_name(text: str) -> OperationRef:
     if match is None:
         raise InvalidArgument(f'Invalid operation name "{text}".')
     job_id = parse_id(match[3]) if match[3] else None
-    return OperationRef(Parent(match[1], match[2]), parse_id(match[4], "operation"), job_id)
+    return OperationRef(_parent(match[1], match[2]), parse_id(match[4], "operation"), job_id)
 
 
 def parse_operations_parent(text: str) -> tuple[Parent, int | None]:
@@ -97,4 +111,4 @@ def parse_operations_parent(text: str) -> tuple[Parent, int | None]:
     match = _OPERATIONS_PARENT_RE.match(text)
     if match is None:
         raise InvalidArgument(f'Invalid operations collection "{text}".')
-    return Parent(match[1], match[2]), parse_id(match[3]) if match[3] else None
+    return _parent(match[1], match[2]), parse_id(match[3]) if match[3] else None

@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from customjobs.backends.registry import make_backend
 from customjobs.config import Settings
 from customjobs.domain.job import Job
+from customjobs.kms.jobdata import JobEncryption
+from customjobs.kms.local import KEYRING_DIR_NAME, LocalKeyRing
 from customjobs.logs.files import LogLayout
+from customjobs.scheduler import host
 from customjobs.scheduler.holders import local_holder_is_dead, new_holder_id
 from customjobs.scheduler.lease import LeaseKeeper
 from customjobs.scheduler.loop import Scheduler
+from customjobs.scheduler.queueing import create_check
+from customjobs.security.access import AccessControl
+from customjobs.security.setup import build_access
 from customjobs.service.jobs import JobService
 from customjobs.service.operations import OperationService
+from customjobs.storage.objects import LocalBuckets
 from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.leases import SqlLeaseStore
 from customjobs.store.sql.store import SqlStore
@@ -38,6 +45,9 @@ class Runtime:
     operations: OperationService
     lease: LeaseKeeper
     metrics: Metrics
+    # Who may do what (security/), and the data of jobs with encryptionSpec (kms/).
+    access: AccessControl
+    encryption: JobEncryption
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _renewer: threading.Thread | None = None
@@ -75,8 +85,10 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    """Raises SecurityConfigError (a ValueError) for security settings that cannot be used."""
+    access = build_access(settings.security)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, settings.sqlite_synchronous)
     upgrade(engine)
     store = SqlStore(engine)
     layout = LogLayout(settings.jobs_dir)
@@ -89,12 +101,21 @@ def build_runtime(settings: Settings) -> Runtime:
     metrics = Metrics(store.count_by_state, lease.held)
     holder: list[Scheduler] = []
     backend = make_backend(settings, notify=lambda: holder[0].wake() if holder else None)
-    scheduler = Scheduler(store, backend, layout, settings, lease=lease, metrics=metrics)
+    capacity = host.resolve(settings)
+    scheduler = Scheduler(store, backend, layout, settings, lease=lease, metrics=metrics, capacity=capacity)
     lease.on_acquired = scheduler.wake
     holder.append(scheduler)
+    encryption = JobEncryption(
+        LocalKeyRing(settings.data_dir / KEYRING_DIR_NAME), layout, LocalBuckets(settings.buckets_dir)
+    )
+    scheduler.open_spec = encryption.plain_spec
+    scheduler.hides_logs = encryption.is_encrypted
+    scheduler.on_ended = encryption.on_job_ended
 
     def on_deleted(job: Job) -> None:
         layout.remove_job(job.id)
 
-    jobs = JobService(store, wake=scheduler.wake, on_deleted=on_deleted)
-    return Runtime(settings, store, layout, scheduler, jobs, OperationService(store), lease, metrics)
+    jobs = JobService(store, wake=scheduler.wake, on_deleted=on_deleted, check=create_check(capacity))
+    return Runtime(
+        settings, store, layout, scheduler, jobs, OperationService(store), lease, metrics, access, encryption
+    )

@@ -93,7 +93,9 @@ def test_create_with_flags_then_describe_list_and_stream_logs(
     logs = run(server, tmp_path, "stream-logs", name, "--polling-interval=1")
     lines = [line.split("\t") for line in logs.stdout.splitlines()]
     primary = [fields[3] for fields in lines if fields[2] == "workerpool0-0"]
-    assert primary == ["step 1", "step 2", "step 3"]
+    # Without a T4 here, the lenient default leaves it out and the log's first line says so.
+    noted = [line for line in primary if line.startswith("[customjobs] workerpool0-0 asked for")]
+    assert primary[len(noted) :] == ["step 1", "step 2", "step 3"] and len(noted) <= 1
     assert sum(1 for fields in lines if fields[2] == "workerpool2-1") == 3
     assert all(fields[0] == "INFO" for fields in lines)
 

@@ -239,6 +239,9 @@ def test_two_servers_survive_killing_the_scheduler_holder_twice(
     with throwaway_database("cj_multi") as url:
         engine = create_engine(url)
         extra = ("--database", url, "--jobs-dir", str(jobs_dir), "--lease-ttl", str(LEASE_TTL_S))
+        # Takeover, not capacity, is tested here: room for 250 n1-standard-4 jobs at once, so
+        # the lenient default does not run them one by one on a two-core machine.
+        extra += ("--cpus", "1000", "--memory-gb", "4000")
         servers = [
             ServerProcess(tmp_path / "a", *extra),
             ServerProcess(tmp_path / "b", *extra, "--no-local-takeover"),

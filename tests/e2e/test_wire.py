@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -45,6 +47,24 @@ def test_invalid_job_is_rejected_with_every_field_named(
 
 @pytest.mark.parametrize("body", VALID_VARIANTS)
 def test_valid_variants_are_accepted(server: ServerProcess, body: dict[str, Any]) -> None:
+    key = body.get("encryptionSpec", {}).get("kmsKeyName")
+    if key:
+        # A customer key must exist in the server's key ring before a job may name it.
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "customjobs.cli.main",
+                "keys",
+                "--data-dir",
+                str(server.data_dir),
+                "create",
+                key,
+            ],
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
     response = requests.post(jobs_url(server), json=body)
     assert response.status_code == 200, response.text
     created = response.json()

@@ -73,3 +73,20 @@ def test_reserved_label_message_says_reserved() -> None:
     (violation,) = validate_custom_job(parse(labels({"aiplatform.googleapis.com/x": "y"})))
 
     assert "reserved" in violation.description
+
+
+def test_vertex_wording_for_machine_type_and_accelerator() -> None:
+    unknown = pool(lambda p: p["machineSpec"].update(machineType="n9-imaginary-4"))
+    carried = pool(
+        lambda p: p["machineSpec"].update(
+            machineType="e2-standard-4", acceleratorType="NVIDIA_TESLA_T4", acceleratorCount=1
+        )
+    )
+
+    (bad_type,) = validate_custom_job(parse(unknown))
+    (bad_gpu,) = validate_custom_job(parse(carried))
+
+    assert bad_type.description == 'Machine type "n9-imaginary-4" is not supported.'
+    assert bad_gpu.description == (
+        'Accelerator "NVIDIA_TESLA_T4" is not supported for machine type "e2-standard-4".'
+    )

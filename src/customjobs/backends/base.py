@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
+from customjobs.domain.placement import JobAllocation, ReplicaAllocation
 from customjobs.domain.spec import LaunchSpec
 
 Handle = dict[str, Any]
@@ -29,6 +30,8 @@ class ReplicaFact:
     status: ReplicaStatus
     exit_code: int | None = None
     detail: str | None = None
+    # The replica was killed for exceeding its memory limit (cgroup or container runtime).
+    oom_killed: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,41 @@ class LaunchRequest:
     spec: LaunchSpec
     # A directory of this attempt's own: backends keep their files here, logs included.
     workdir: Path
+    # What the scheduler granted each replica (limits, GPU indices); None: no accounting.
+    allocation: JobAllocation | None = None
 
     def log_path(self, replica: str) -> Path:
         return self.workdir / f"{replica}.log"
 
+    def grant(self, replica: str) -> ReplicaAllocation | None:
+        return self.allocation.replica(replica) if self.allocation is not None else None
+
 
 class LaunchError(Exception):
     """The job cannot be started as specified; the message is for the user."""
+
+
+# Set (to a token of the shell's own) in an interactive shell's environment, so that closing
+# the shell can find and end every process it started, inside a container too (webaccess/).
+SHELL_SESSION_ENV = "CUSTOMJOBS_SHELL_SESSION"
+
+
+class ShellCommand(NamedTuple):
+    """How to start an interactive shell inside one running replica (its env and directory)."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: Path | None
+
+
+class ShellUnavailable(Exception):
+    """No shell can be opened into that replica now (unknown, or not running); for the user."""
+
+
+def dashboard_port(handle: Handle) -> int | None:
+    """The loopback port the primary replica's dashboard listens on (AIP_HTTP_HANDLER_PORT), if any."""
+    port = handle.get("dashboard_port")
+    return int(port) if port else None
 
 
 class ExecutionBackend(Protocol):
@@ -71,6 +102,10 @@ class ExecutionBackend(Protocol):
 
     def release(self, handle: Handle) -> None:
         """The job has ended and every replica is gone: drop what the backend held for it."""
+        ...
+
+    def shell_command(self, handle: Handle, replica: str) -> ShellCommand:
+        """An interactive shell in that running replica's environment (raise ShellUnavailable)."""
         ...
 
     def close(self) -> None: ...

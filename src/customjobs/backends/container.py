@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from customjobs.backends import procfs
+from customjobs.backends import limits, procfs
 from customjobs.backends.base import (
     ExecutionBackend,
     Handle,
@@ -96,6 +96,7 @@ class ContainerBackend:
         plans = plan_replicas(spec, request.job_id, request.project, hosts, dashboard)
         pools = {p.index: p for p in spec.pools}
         request.workdir.mkdir(parents=True, exist_ok=True)
+        limits.write_notes(request)
         make_local_output_dirs(spec.base_output_uri)
         staged = request.workdir / "packages"
         staged.mkdir(exist_ok=True)
@@ -120,7 +121,11 @@ class ContainerBackend:
                 image=pool.image_uri,
                 command=command,
                 args=plan.argv[seam:],
-                env={**plan.env, "STORAGE_EMULATOR_HOST": self.server_url},
+                env={
+                    **plan.env,
+                    "STORAGE_EMULATOR_HOST": self.server_url,
+                    **limits.container_gpu_env(request.grant(plan.name)),
+                },
                 labels={
                     LABEL_JOB: str(request.job_id),
                     LABEL_ATTEMPT: str(request.attempt),
@@ -129,7 +134,9 @@ class ContainerBackend:
                 mounts=mounts,
             )
             prefix = request.workdir / plan.name
-            argv = self.cli.run_argv(run, self.run_flags, self.pull)
+            # The grant's limits and GPUs first: the user's run flags may still override them.
+            grant_flags = limits.container_flags(self.cli.flavour, request.grant(plan.name))
+            argv = self.cli.run_argv(run, (*grant_flags, *self.run_flags), self.pull)
             try:
                 pid = self._wrappers.spawn(prefix, argv, request.log_path(plan.name), None)
             except OSError as exc:
@@ -148,7 +155,9 @@ class ContainerBackend:
             name, pid, prefix = replica["name"], int(replica["pid"]), Path(replica["prefix"])
             code = read_exit(prefix)
             if code is not None:
-                facts.append(ReplicaFact(name, ReplicaStatus.EXITED, code))
+                facts.append(
+                    ReplicaFact(name, ReplicaStatus.EXITED, code, oom_killed=self._oom(replica, code))
+                )
             elif self._wrappers.alive(pid, started_s):
                 facts.append(ReplicaFact(name, ReplicaStatus.RUNNING))
             else:
@@ -267,6 +276,14 @@ class ContainerBackend:
                 return
             time.sleep(START_POLL_S)
 
+    def _oom(self, replica: dict[str, Any], code: int) -> bool:
+        """Whether the runtime says the container was OOM-killed (asked only of failed replicas)."""
+        container = replica.get("container")
+        if not code or not container:
+            return False
+        state = self.cli.states([container]).get(container)
+        return state is not None and state.oom_killed
+
     def _fact_without_wrapper(self, replica: dict[str, Any]) -> ReplicaFact:
         """The wrapper is gone and wrote no exit status: ask the container runtime instead."""
         name, prefix = replica["name"], Path(replica["prefix"])
@@ -286,7 +303,7 @@ class ContainerBackend:
                 )
             return ReplicaFact(name, ReplicaStatus.RUNNING)
         if state is not None and state.started:
-            return ReplicaFact(name, ReplicaStatus.EXITED, state.exit_code)
+            return ReplicaFact(name, ReplicaStatus.EXITED, state.exit_code, oom_killed=state.oom_killed)
         code = self._wrappers.returncode(int(replica["pid"]))
         if code is not None:
             return ReplicaFact(name, ReplicaStatus.EXITED, code)

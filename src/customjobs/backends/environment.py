@@ -66,8 +66,18 @@ def make_local_output_dirs(base_uri: str | None) -> None:
             Path(value).mkdir(parents=True, exist_ok=True)
 
 
-def plan_replicas(spec: LaunchSpec, job_id: int, project: str, hosts: Mapping[str, str]) -> list[ReplicaPlan]:
-    """One plan per replica; `hosts` maps each replica name to the host:port it owns."""
+def plan_replicas(
+    spec: LaunchSpec,
+    job_id: int,
+    project: str,
+    hosts: Mapping[str, str],
+    dashboard_port: int | None = None,
+) -> list[ReplicaPlan]:
+    """One plan per replica; `hosts` maps each replica name to the host:port it owns.
+
+    With `dashboard_port` (enableDashboardAccess), the primary replica gets it as
+    AIP_HTTP_HANDLER_PORT: its dashboard listens there and the server proxies to it.
+    """
     cluster = {f"workerpool{p.index}": [hosts[n] for n in p.replica_names()] for p in spec.pools}
     tf_cluster = {POOL_TF_TYPES[p.index]: cluster[f"workerpool{p.index}"] for p in spec.pools if p.index < 3}
     primary = hosts[replica_name(spec.pools[0].index, 0)]
@@ -97,6 +107,8 @@ def plan_replicas(spec: LaunchSpec, job_id: int, project: str, hosts: Mapping[st
             if pool.index in _TORCH_POOLS:
                 env.update(WORLD_SIZE=str(world_size), RANK=str(torch_rank), LOCAL_RANK="0")
                 torch_rank += 1
+            if dashboard_port is not None and pool is spec.pools[0] and index == 0:
+                env["AIP_HTTP_HANDLER_PORT"] = str(dashboard_port)
             plans.append(_plan(pool, index, env))
     return plans
 

@@ -10,6 +10,7 @@ keeps every line written while no server was running.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -20,10 +21,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from customjobs.backends import procfs
-from customjobs.backends.base import Handle, LaunchError, LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.backends import cgroups, limits, procfs
+from customjobs.backends.base import (
+    Handle,
+    LaunchError,
+    LaunchRequest,
+    ReplicaFact,
+    ReplicaStatus,
+    ShellCommand,
+)
 from customjobs.backends.environment import make_local_output_dirs, plan_replicas
 from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
+from customjobs.backends.shells import process_shell
+from customjobs.backends.venv_spares import VenvSpares
 from customjobs.config import Settings
 
 log = logging.getLogger(__name__)
@@ -58,17 +68,22 @@ class LocalProcessBackend:
         self._notify = notify
         # Buckets, cached Python environments and this server's URL (process_setup.py).
         self._options = ProcessOptions.from_settings(settings)
+        self._spares = VenvSpares(settings.python_envs_dir / "spares")
         # Exit statuses of our own children, for wrappers killed before they could record one.
         self._returncodes: dict[int, int] = {}
         # Wrappers this server started and has not reaped yet (a zombie of ours is about to be).
         self._spawned: set[int] = set()
         self._lock = threading.Lock()
+        # Where replicas' CPU and memory limits are enforced; None: they are advisory.
+        self._cgroups = cgroups.CgroupLimits.at(settings.cgroup_root)
 
     def start(self, request: LaunchRequest) -> Handle:
         spec = request.spec
         names = [n for p in spec.pools for n in p.replica_names()]
-        hosts = {n: f"{LOCAL_HOST}:{port}" for n, port in zip(names, free_ports(len(names)), strict=True)}
-        plans = plan_replicas(spec, request.job_id, request.project, hosts)
+        ports = free_ports(len(names) + 1)  # the last one: the primary's dashboard, if it has one
+        hosts = {n: f"{LOCAL_HOST}:{port}" for n, port in zip(names, ports, strict=False)}
+        dashboard = ports[-1] if spec.enable_dashboard_access else None
+        plans = plan_replicas(spec, request.job_id, request.project, hosts, dashboard)
         pools = {p.index: p for p in spec.pools}
         argvs = {plan.name: replica_argv(plan, pools[plan.pool_index], self._options) for plan in plans}
         for plan in plans:
@@ -78,19 +93,27 @@ class LocalProcessBackend:
                     "containerSpec.command + args on the host, and both are empty."
                 )
         request.workdir.mkdir(parents=True, exist_ok=True)
+        limits.write_notes(request)
         make_local_output_dirs(spec.base_output_uri)
         # The attempt's folder is inside the job's, which keeps the job's Python environment.
-        job_env = job_environment(request.workdir.parent, self._options, os.environ.get("PATH", ""))
+        job_env = job_environment(
+            request.workdir.parent, self._options, os.environ.get("PATH", ""), self._spares
+        )
         replicas: list[dict[str, object]] = []
         for plan in plans:
             prefix = request.workdir / plan.name
             cwd = request.workdir / f"{plan.name}.cwd"
             cwd.mkdir(exist_ok=True)
-            env = {**os.environ, **job_env, **plan.env}
+            grant = request.grant(plan.name)
+            env = {**os.environ, **job_env, **plan.env, **limits.process_gpu_env(grant)}
+            argv, cgroup = argvs[plan.name], None
+            if self._cgroups is not None and grant is not None:
+                cgroup = self._cgroups.create(f"job-{request.job_id}-{request.attempt}-{plan.name}", grant)
+                argv = argv if cgroup is None else self._cgroups.wrap(cgroup, argv)
             with open(request.log_path(plan.name), "ab") as out:
                 try:
                     proc = subprocess.Popen(
-                        ["/bin/sh", "-c", _WRAPPER, str(prefix), *argvs[plan.name]],
+                        ["/bin/sh", "-c", _WRAPPER, str(prefix), *argv],
                         stdin=subprocess.DEVNULL,
                         stdout=out,
                         stderr=subprocess.STDOUT,
@@ -102,11 +125,15 @@ class LocalProcessBackend:
                     self.stop({"replicas": replicas}, force=True)
                     raise LaunchError(f"The replica {plan.name} could not be started: {exc}") from exc
             self._watch(proc)
-            replicas.append({"name": plan.name, "pid": proc.pid, "prefix": str(prefix)})
-        return {"backend": self.name, "replicas": replicas, "started_s": time.time()}
+            replica: dict[str, object] = {"name": plan.name, "pid": proc.pid, "prefix": str(prefix)}
+            if cgroup is not None:
+                replica["cgroup"] = str(cgroup)
+            replicas.append(replica)
+        started = time.time()
+        return {"backend": self.name, "replicas": replicas, "started_s": started, "dashboard_port": dashboard}
 
     def poll(self, handle: Handle) -> list[ReplicaFact]:
-        return [self._fact(r, handle.get("started_s")) for r in handle["replicas"]]
+        return [_with_oom(self._fact(r, handle.get("started_s")), r) for r in handle["replicas"]]
 
     def stop(self, handle: Handle, force: bool) -> None:
         sig = signal.SIGKILL if force else signal.SIGTERM
@@ -139,6 +166,12 @@ class LocalProcessBackend:
             for replica in handle["replicas"]:
                 self._returncodes.pop(int(replica["pid"]), None)
                 self._spawned.discard(int(replica["pid"]))
+        for replica in handle["replicas"]:
+            if replica.get("cgroup"):
+                cgroups.remove(Path(replica["cgroup"]))
+
+    def shell_command(self, handle: Handle, replica: str) -> ShellCommand:
+        return process_shell(handle, replica)
 
     def close(self) -> None:
         """Leave replicas running: a restarted server re-attaches to them."""
@@ -187,6 +220,15 @@ class LocalProcessBackend:
             detail=f"the process of replica {name} (pid {pid}) ended while the server was not "
             "watching it and left no exit status",
         )
+
+
+def _with_oom(fact: ReplicaFact, replica: dict[str, object]) -> ReplicaFact:
+    """An exit that the OOM killer caused, as its cgroup's memory.events tells."""
+    cgroup = replica.get("cgroup")
+    exited = fact.status is ReplicaStatus.EXITED and bool(fact.exit_code)
+    if exited and cgroup and cgroups.oom_killed(Path(str(cgroup))):
+        return dataclasses.replace(fact, oom_killed=True)
+    return fact
 
 
 def _read_exit(prefix: Path) -> int | None:

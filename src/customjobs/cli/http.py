@@ -96,14 +96,22 @@ class ApiClient:
     """Calls to one server for one project and region; a bare job id is resolved against them."""
 
     def __init__(
-        self, endpoint: str, project: str, region: str, transport: httpx.BaseTransport | None = None
+        self,
+        endpoint: str,
+        project: str,
+        region: str,
+        transport: httpx.BaseTransport | None = None,
+        token: str | None = None,
     ) -> None:
         self.endpoint = normalise_endpoint(endpoint)
         self.parent = f"projects/{project}/locations/{region}"
+        headers = {"user-agent": f"customjobs-cli/{__version__}", "accept": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token.strip()}"
         self._http = httpx.Client(
             base_url=self.endpoint,
             timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-            headers={"user-agent": f"customjobs-cli/{__version__}", "accept": "application/json"},
+            headers=headers,
             transport=transport,
         )
 

@@ -33,6 +33,8 @@ class Target:
     endpoint: str
     project: str
     region: str
+    # The bearer token sent to a server with authentication on (--token, $CUSTOMJOBS_TOKEN).
+    token: str | None = None
 
 
 class JobsGroup(click.Group):
@@ -43,7 +45,7 @@ def _client(ctx: click.Context) -> ApiClient:
     from customjobs.cli.http import ApiClient
 
     target: Target = ctx.find_object(Target) or Target(DEFAULT_ENDPOINT, DEFAULT_PROJECT, DEFAULT_REGION)
-    return ctx.with_resource(ApiClient(target.endpoint, target.project, target.region))
+    return ctx.with_resource(ApiClient(target.endpoint, target.project, target.region, token=target.token))
 
 
 @click.group(cls=JobsGroup)
@@ -59,10 +61,14 @@ def _client(ctx: click.Context) -> ApiClient:
     "--region", envvar="CUSTOMJOBS_REGION", default=DEFAULT_REGION, show_default=True,
     help="Region of bare job ids and new jobs [env: CUSTOMJOBS_REGION].",
 )  # fmt: skip
+@click.option(
+    "--token", envvar="CUSTOMJOBS_TOKEN", default=None, show_default=False,
+    help="Bearer token for a server with authentication [env: CUSTOMJOBS_TOKEN].",
+)  # fmt: skip
 @click.pass_context
-def jobs(ctx: click.Context, endpoint: str, project: str, region: str) -> None:
+def jobs(ctx: click.Context, endpoint: str, project: str, region: str, token: str | None) -> None:
     """Manage CustomJobs on a customjobs server (gcloud ai custom-jobs, without gcloud)."""
-    ctx.obj = Target(endpoint, project, region)
+    ctx.obj = Target(endpoint, project, region, token or None)
 
 
 @jobs.command()

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import click
 
+from customjobs.cli.capacity_options import CapacityOptions, capacity_options
 from customjobs.cli.db import db
 from customjobs.cli.jobs import jobs
+from customjobs.cli.keys import keys
+from customjobs.cli.security_options import security_options, tls_files_for
 from customjobs.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -22,6 +25,8 @@ from customjobs.config import (
     env_database_url,
     split_flags,
 )
+from customjobs.security.settings import SecurityConfigError, SecuritySettings
+from customjobs.security.setup import check_exposure
 
 
 @click.group()
@@ -110,6 +115,8 @@ def main() -> None:
     default=None,
     help="This server's URL as replicas reach it (their STORAGE_EMULATOR_HOST) [default: http://HOST:PORT].",
 )
+@capacity_options
+@security_options
 def serve(
     host: str,
     port: int,
@@ -132,14 +139,22 @@ def serve(
     container_pull: bool,
     buckets_dir: Path | None,
     base_url: str | None,
+    capacity: CapacityOptions,
+    security: SecuritySettings,
 ) -> None:
     """Serve the Vertex AI CustomJobs REST API (under /v1 and /v1beta1), and gRPC if asked."""
     import uvicorn
 
     if grpc_tls and grpc_port is None:
         raise click.UsageError("--grpc-tls needs --grpc-port.")
-    if (tls_cert is None) != (tls_key is None) or (tls_cert is not None and not grpc_tls):
-        raise click.UsageError("--tls-cert and --tls-key go together, with --grpc-tls.")
+    if (tls_cert is None) != (tls_key is None) or (
+        tls_cert is not None and not (grpc_tls or security.rest_tls)
+    ):
+        raise click.UsageError("--tls-cert and --tls-key go together, with --grpc-tls or --rest-tls.")
+    try:
+        check_exposure(host, security)
+    except SecurityConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
 
     from customjobs.api.rest.app import create_app
     from customjobs.cli.graceful import GracefulServer
@@ -163,9 +178,16 @@ def serve(
         container_runtime_flags=split_flags(container_global_flags or env_container_global_flags()),
         container_run_flags=split_flags(container_run_flags or env_container_run_flags()),
         container_pull=container_pull,
+        **capacity.settings(),
+        security=security,
     )
-    runtime = build_runtime(settings)
-    click.echo(f"customjobs: serving http://{host}:{port}/v1 (data in {settings.data_dir})", err=True)
+    try:
+        runtime = build_runtime(settings)
+    except SecurityConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rest_tls = tls_files_for(settings, tls_cert, tls_key) if security.rest_tls else None
+    scheme = "https" if rest_tls else "http"
+    click.echo(f"customjobs: serving {scheme}://{host}:{port}/v1 (data in {settings.data_dir})", err=True)
     config = uvicorn.Config(
         create_app(runtime),
         host=host,
@@ -175,6 +197,8 @@ def serve(
         lifespan="on",
         # JSON logs: uvicorn's loggers go through the root handler instead of their own.
         log_config=None if log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+        ssl_certfile=str(rest_tls.cert) if rest_tls else None,
+        ssl_keyfile=str(rest_tls.key) if rest_tls else None,
     )
     grpc_server = None
     if grpc_port is not None:
@@ -202,6 +226,7 @@ def serve(
 
 
 main.add_command(jobs)
+main.add_command(keys)
 main.add_command(db)
 
 

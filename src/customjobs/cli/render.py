@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customjobs.cli.http import TERMINAL_STATES, Job, job_state
+from customjobs.wire.queue_status import QUEUE_FIELD
 
 HEADERS = ("ID", "DISPLAY NAME", "STATE", "CREATED", "DURATION")
 _COLUMN_GAP = "  "
@@ -58,10 +59,26 @@ def job_row(job: Job, now: datetime | None = None) -> tuple[str, ...]:
     return (
         str(job.get("name", "")).rsplit("/", 1)[-1],
         str(job.get("displayName", "")),
-        job_state(job).removeprefix(_STATE_PREFIX),
+        job_state(job).removeprefix(_STATE_PREFIX) + queue_position(job),
         created_text,
         job_duration(job, now),
     )
+
+
+def queue_position(job: Job) -> str:
+    """` #3` for a queued job (the server's customjobsQueue member), else nothing."""
+    queue = job.get(QUEUE_FIELD)
+    return f" #{queue['position']}" if isinstance(queue, dict) and "position" in queue else ""
+
+
+def queue_rows(
+    jobs: Sequence[Job], rows: list[tuple[str, ...]]
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The headers and rows, with a WAITING FOR column when some job is queued."""
+    if not any(isinstance(job.get(QUEUE_FIELD), dict) for job in jobs):
+        return HEADERS, rows
+    reasons = [str((job.get(QUEUE_FIELD) or {}).get("reason", "")) for job in jobs]
+    return (*HEADERS, "WAITING FOR"), [(*row, reason) for row, reason in zip(rows, reasons, strict=True)]
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -76,16 +93,16 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def print_jobs_table(jobs: Sequence[Job]) -> None:
     """A rich table on a terminal, plain aligned text otherwise (so pipes and scripts stay simple)."""
-    rows = [job_row(job) for job in jobs]
+    headers, rows = queue_rows(jobs, [job_row(job) for job in jobs])
     if not sys.stdout.isatty():
-        sys.stdout.write(plain_table(HEADERS, rows))
+        sys.stdout.write(plain_table(headers, rows))
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for header in HEADERS:
-        wraps = header == "DISPLAY NAME"
+    for header in headers:
+        wraps = header in ("DISPLAY NAME", "WAITING FOR")
         table.add_column(header, no_wrap=not wraps, min_width=len(header) if wraps else None)
     for row in rows:
         table.add_row(*row)

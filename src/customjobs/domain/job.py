@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from customjobs.domain.placement import JobAllocation, job_priority
 from customjobs.domain.states import JobState
 
 
@@ -43,6 +44,13 @@ class Job:
     outcome: Outcome | None = None
     stop_requested_us: int | None = None
     web_access_uris: dict[str, str] = field(default_factory=dict)
+    # What the scheduler granted at admission (held until the job ends), and why it waits.
+    allocation: JobAllocation | None = None
+    queue_reason: str | None = None
+
+    @property
+    def priority(self) -> int:
+        return job_priority(self.labels)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,10 @@ class NewJob:
     display_name: str
     labels: dict[str, str]
     spec_json: str
+
+    @property
+    def priority(self) -> int:
+        return job_priority(self.labels)
 
 
 @dataclass(frozen=True)

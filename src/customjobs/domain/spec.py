@@ -44,7 +44,11 @@ class LaunchSpec:
     pools: tuple[PoolSpec, ...]
     timeout_s: float = DEFAULT_TIMEOUT_S
     base_output_uri: str | None = None
+    # scheduling.maxWaitDuration: how long the job may wait in the queue; None or 0: forever.
+    max_wait_s: float | None = None
     enable_web_access: bool = False
+    # The primary replica serves a dashboard on AIP_HTTP_HANDLER_PORT, proxied by the server.
+    enable_dashboard_access: bool = False
     restart_job_on_worker_restart: bool = False
     disable_retries: bool = False
     # The CustomJobSpec as a snake_case dict: CLUSTER_SPEC and TF_CONFIG carry it as "job".

@@ -33,7 +33,8 @@ ACTIVE: frozenset[JobState] = frozenset(
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.QUEUED: frozenset({JobState.PENDING, JobState.CANCELLING, JobState.FAILED}),
-    JobState.PENDING: frozenset({JobState.RUNNING, JobState.CANCELLING, JobState.FAILED}),
+    # PENDING -> QUEUED: the job does not fit the machine now and waits for capacity.
+    JobState.PENDING: frozenset({JobState.RUNNING, JobState.CANCELLING, JobState.FAILED, JobState.QUEUED}),
     # RUNNING -> PENDING is a whole-job retry; startTime is kept.
     JobState.RUNNING: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLING, JobState.PENDING}),
     # A job being cancelled may still end on its own first (Vertex's proto says so).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from customjobs.logs.files import LogLayout, read_lines_with_offsets
+from customjobs.logs.files import PLAIN_FILES, ByteSource, LogLayout, read_lines_with_offsets
 from customjobs.logs.index import timeline
 
 RESOURCE_TYPE = "ml_job"
@@ -53,10 +53,12 @@ class LogEntry:
         }
 
 
-def job_entries(layout: LogLayout, job_id: int, project: str, fallback_us: int) -> Iterator[LogEntry]:
+def job_entries(
+    layout: LogLayout, job_id: int, project: str, fallback_us: int, source: ByteSource = PLAIN_FILES
+) -> Iterator[LogEntry]:
     """Every line of every replica log of the job, with the time it was first seen."""
     for name, path in layout.replica_logs(job_id):
         attempt = int(path.parent.name.split("-")[1])
         times = timeline(path, fallback_us)
-        for offset, text in read_lines_with_offsets(path):
+        for offset, text in read_lines_with_offsets(path, source):
             yield LogEntry(job_id, project, name, attempt, offset, times.time_of(offset), text)

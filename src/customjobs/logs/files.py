@@ -1,7 +1,9 @@
 """Replica logs on disk: one file per replica per attempt, read whole, tailed or followed.
 
 Files are appended to by the replica processes themselves; readers only ever hand out
-complete lines, so a follower never shows half a line twice.
+complete lines, so a follower never shows half a line twice. Readers take their bytes
+from a ByteSource: plain files by default, or kms/logs.py's, which also opens the logs
+of an encrypted job that were sealed when it ended.
 """
 
 from __future__ import annotations
@@ -10,9 +12,26 @@ import shutil
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 LOG_SUFFIX = ".log"
 TAIL_READ_BYTES = 64 * 1024
+
+
+class ByteSource(Protocol):
+    def read_from(self, path: Path, offset: int) -> bytes:
+        """The file's bytes from `offset` to its end; FileNotFoundError when there is no file."""
+        ...
+
+
+class PlainFiles:
+    def read_from(self, path: Path, offset: int) -> bytes:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read()
+
+
+PLAIN_FILES = PlainFiles()
 
 
 @dataclass(frozen=True)
@@ -68,13 +87,12 @@ class LineReader:
 
     path: Path
     offset: int = 0
+    source: ByteSource = PLAIN_FILES
 
     def read_lines(self, final: bool = False) -> list[str]:
         """New complete lines; with `final`, a last unterminated line too (the writer is gone)."""
         try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
+            data = self.source.read_from(self.path, self.offset)
         except FileNotFoundError:
             return []
         end = len(data) if final else data.rfind(b"\n") + 1
@@ -84,10 +102,10 @@ class LineReader:
         return data[:end].decode("utf-8", errors="replace").splitlines()
 
 
-def read_lines_with_offsets(path: Path) -> list[tuple[int, str]]:
+def read_lines_with_offsets(path: Path, source: ByteSource = PLAIN_FILES) -> list[tuple[int, str]]:
     """Every line of a log with the byte offset it starts at (a last unterminated line too)."""
     try:
-        data = path.read_bytes()
+        data = source.read_from(path, 0)
     except FileNotFoundError:
         return []
     result = []

@@ -1,13 +1,18 @@
 """What a job asks for and what the machine has, and whether one fits the other.
 
-Two modes. Lenient (a laptop): a request larger than the machine is clamped to the
-whole machine, and accelerators the machine lacks are left out, so real Vertex specs
-still run. Strict (a shared server): requests are accounted exactly, and a job that can
-never fit is refused at create.
+Two modes. Lenient (a laptop, the default): a job larger than the machine is clamped to
+the whole machine and runs alone, and accelerators the machine lacks are left out, so
+real Vertex specs still run. A replica whose accelerators were left out gets a note, the
+first line of its log, saying exactly what it asked for and what it got (vCPU and memory
+clamps included); a clamp of vCPUs or memory alone changes nothing a program can see but
+speed, so it is said once in the server's log rather than in every replica's. Strict (a
+shared server): requests are accounted exactly, and a job that can never fit is refused
+at create.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from customjobs.domain.machines import machine_type
@@ -16,6 +21,7 @@ from customjobs.domain.spec import LaunchSpec, PoolSpec
 # What a replica of an unknown machine type is accounted as (validation refuses those at create).
 _FALLBACK_CPUS = 1.0
 _FALLBACK_MEMORY_GB = 1.0
+_EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -37,27 +43,97 @@ class Resources:
         return Resources(self.cpus - other.cpus, self.memory_gb - other.memory_gb, gpus)
 
     def covers(self, need: Resources) -> bool:
-        return (
-            need.cpus <= self.cpus + 1e-9
-            and need.memory_gb <= self.memory_gb + 1e-9
-            and all(count <= self.gpus.get(kind, 0) for kind, count in need.gpus.items() if count)
-        )
+        return not self.short_of(need)
+
+    def short_of(self, need: Resources) -> list[str]:
+        """The kinds of resource `need` has more of than this, e.g. ['vCPUs', 'NVIDIA_TESLA_T4']."""
+        kinds = []
+        if need.cpus > self.cpus + _EPSILON:
+            kinds.append("vCPUs")
+        if need.memory_gb > self.memory_gb + _EPSILON:
+            kinds.append("memory")
+        kinds += [kind for kind, count in sorted(need.gpus.items()) if count > self.gpus.get(kind, 0)]
+        return kinds
 
     def shortfall(self, need: Resources) -> list[str]:
         """What is missing for `need`, in words, e.g. ['2 vCPUs', '1 NVIDIA_TESLA_T4']."""
         missing = []
-        if need.cpus > self.cpus + 1e-9:
-            missing.append(f"{need.cpus - self.cpus:g} vCPUs")
-        if need.memory_gb > self.memory_gb + 1e-9:
-            missing.append(f"{need.memory_gb - self.memory_gb:g} GB of memory")
+        if need.cpus > self.cpus + _EPSILON:
+            missing.append(_vcpus(need.cpus - self.cpus))
+        if need.memory_gb > self.memory_gb + _EPSILON:
+            missing.append(f"{_num(need.memory_gb - self.memory_gb)} GB of memory")
         for kind, count in sorted(need.gpus.items()):
             have = self.gpus.get(kind, 0)
             if count > have:
                 missing.append(f"{count - have} {kind}")
         return missing
 
+    def describe(self, say_no_gpu: bool = False) -> str:
+        """'4 vCPUs, 15 GB of memory, 1 NVIDIA_TESLA_T4' (or '... and no GPU' when asked)."""
+        parts = [_vcpus(self.cpus), f"{_num(self.memory_gb)} GB of memory"]
+        gpus = [f"{count} {kind}" for kind, count in sorted(self.gpus.items()) if count]
+        if gpus or not say_no_gpu:
+            return ", ".join(parts + gpus)
+        return ", ".join(parts) + " and no GPU"
 
-def pool_request(pool: PoolSpec) -> Resources:
+
+def _num(value: float) -> str:
+    return "unlimited" if math.isinf(value) else f"{round(value, 2):g}"
+
+
+def _vcpus(value: float) -> str:
+    return f"{_num(value)} vCPU" + ("" if value == 1 else "s")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What this server may hand out: vCPUs, memory, and GPU device indices by Vertex type."""
+
+    cpus: float
+    memory_gb: float
+    gpu_devices: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    strict: bool = False
+    max_jobs_per_project: int | None = None
+
+    @property
+    def total(self) -> Resources:
+        return Resources(self.cpus, self.memory_gb, {k: len(v) for k, v in self.gpu_devices.items() if v})
+
+    @classmethod
+    def unlimited(cls) -> Capacity:
+        """No accounting at all (a scheduler built without a capacity, as in unit tests)."""
+        return cls(math.inf, math.inf)
+
+    def describe(self) -> str:
+        mode = "strict" if self.strict else "lenient"
+        return f"{self.total.describe()} ({mode} capacity)"
+
+
+@dataclass(frozen=True)
+class ReplicaShape:
+    """One replica as the machine will run it: its limits and GPUs, and a note when that
+    differs from what it asked for."""
+
+    name: str
+    cpus: float
+    memory_gb: float
+    gpu_type: str = ""
+    gpu_count: int = 0
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class JobShape:
+    """A job as admission sees it: `need` is what it holds while it runs (the whole machine
+    for a job that runs alone), `asked` what its machine specs add up to."""
+
+    replicas: tuple[ReplicaShape, ...]
+    need: Resources
+    asked: Resources
+    runs_alone: bool = False
+
+
+def replica_request(pool: PoolSpec) -> Resources:
     """One replica of the pool, as its machine spec asks."""
     machine = machine_type(pool.machine_type)
     cpus = float(machine.vcpus) if machine else _FALLBACK_CPUS
@@ -70,53 +146,94 @@ def pool_request(pool: PoolSpec) -> Resources:
     return Resources(cpus, memory, gpus)
 
 
-@dataclass(frozen=True)
-class Grant:
-    """What one replica gets, and in lenient mode what was left out of its request."""
+def job_shape(spec: LaunchSpec, capacity: Capacity) -> JobShape:
+    """Exact in strict mode; clamped to the machine, with notes, in lenient mode."""
+    asks = [(pool, name, replica_request(pool)) for pool in spec.pools for name in pool.replica_names()]
+    asked = Resources()
+    for _, _, ask in asks:
+        asked = asked + ask
+    if capacity.strict:
+        return JobShape(tuple(_exact(name, ask) for _, name, ask in asks), asked, asked)
+    total = capacity.total
+    runs_alone = asked.cpus > total.cpus + _EPSILON or asked.memory_gb > total.memory_gb + _EPSILON
+    gpus_left = dict(total.gpus)
+    replicas: list[ReplicaShape] = []
+    granted_gpus: dict[str, int] = {}
+    for pool, name, ask in asks:
+        replica = _clamped(name, pool.machine_type, ask, total, gpus_left, runs_alone, asked)
+        replicas.append(replica)
+        if replica.gpu_count:
+            granted_gpus[replica.gpu_type] = granted_gpus.get(replica.gpu_type, 0) + replica.gpu_count
+    if runs_alone:
+        need = Resources(total.cpus, total.memory_gb, granted_gpus)
+    else:
+        need = Resources(asked.cpus, asked.memory_gb, granted_gpus)
+    return JobShape(tuple(replicas), need, asked, runs_alone)
 
-    replica: str
-    resources: Resources
-    adjustments: tuple[str, ...] = ()
+
+def never_fits(shape: JobShape, capacity: Capacity) -> str | None:
+    """Strict mode: why the job could never start on this server; None when it could."""
+    total = capacity.total
+    missing = total.shortfall(shape.need)
+    if not capacity.strict or not missing:
+        return None
+    return (
+        f"The job needs {shape.need.describe()} at once, more than this server has "
+        f"({total.describe()}): it is short of {', '.join(missing)} and could never start here "
+        "(the server runs with --strict-capacity)."
+    )
 
 
-def grants(spec: LaunchSpec, total: Resources, strict: bool) -> list[Grant]:
-    """Per-replica grants: exact in strict mode, clamped to the machine in lenient mode."""
-    result = []
-    for pool in spec.pools:
-        asked = pool_request(pool)
-        for name in pool.replica_names():
-            if strict:
-                result.append(Grant(name, asked))
-            else:
-                result.append(_clamped(name, asked, total))
-    return result
+def _exact(name: str, ask: Resources) -> ReplicaShape:
+    ((kind, count),) = ask.gpus.items() if ask.gpus else (("", 0),)
+    return ReplicaShape(name, ask.cpus, ask.memory_gb, kind, count)
 
 
-def _clamped(name: str, asked: Resources, total: Resources) -> Grant:
-    notes = []
-    cpus, memory = asked.cpus, asked.memory_gb
-    if cpus > total.cpus:
-        notes.append(f"{asked.cpus:g} vCPUs asked, {total.cpus:g} on this machine")
-        cpus = total.cpus
-    if memory > total.memory_gb:
-        notes.append(f"{asked.memory_gb:g} GB asked, {total.memory_gb:g} GB on this machine")
-        memory = total.memory_gb
-    gpus = {}
-    for kind, count in asked.gpus.items():
-        have = total.gpus.get(kind, 0)
-        if have < count:
-            notes.append(
-                f"{count} {kind} asked, {have} on this machine: left out"
-                if have == 0
-                else f"{count} {kind} asked, {have} given"
+def _clamped(
+    name: str,
+    machine: str,
+    ask: Resources,
+    total: Resources,
+    gpus_left: dict[str, int],
+    runs_alone: bool,
+    job_asked: Resources,
+) -> ReplicaShape:
+    """One replica in lenient mode; `gpus_left` counts the machine's GPUs not yet given to
+    the job's earlier replicas."""
+    details = []
+    cpus, memory = min(ask.cpus, total.cpus), min(ask.memory_gb, total.memory_gb)
+    capped = []
+    if cpus < ask.cpus:
+        capped.append(f"{_num(ask.cpus)} -> {_num(cpus)} vCPUs")
+    if memory < ask.memory_gb:
+        capped.append(f"{_num(ask.memory_gb)} -> {_num(memory)} GB of memory")
+    if capped:
+        details.append(f"Capped to this machine: {', '.join(capped)}.")
+    kind, count, given = "", 0, 0
+    if ask.gpus:
+        ((kind, count),) = ask.gpus.items()
+        given = min(count, gpus_left.get(kind, 0))
+        gpus_left[kind] = gpus_left.get(kind, 0) - given
+        if given < count:
+            has = total.gpus.get(kind, 0)
+            why = (
+                "this machine has none"
+                if has == 0
+                else f"this machine has {has}, the rest went to other replicas"
             )
-        if have:
-            gpus[kind] = min(count, have)
-    return Grant(name, Resources(cpus, memory, gpus), tuple(notes))
-
-
-def job_total(items: list[Grant]) -> Resources:
-    total = Resources()
-    for grant in items:
-        total = total + grant.resources
-    return total
+            details.append(f"Left out: {count - given} {kind} ({why}).")
+    if runs_alone:
+        details.append(
+            f"The job asks for {job_asked.describe()} in all, more than this machine has "
+            f"({total.describe()}): it runs alone."
+        )
+    note = None
+    if given < count:
+        got = Resources(cpus, memory, {kind: given} if given else {})
+        note = (
+            f"[customjobs] {name} asked for {machine}: {ask.describe()}; "
+            f"it got {got.describe(say_no_gpu=bool(ask.gpus))}. "
+            + " ".join(details)
+            + " (lenient capacity; --strict-capacity accounts exactly)"
+        )
+    return ReplicaShape(name, cpus, memory, kind if given else "", given, note)

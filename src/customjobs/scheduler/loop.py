@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from customjobs import names
 from customjobs.backends.base import ExecutionBackend, LaunchError, LaunchRequest
@@ -20,22 +22,35 @@ from customjobs.config import Settings
 from customjobs.domain.job import Job, Outcome
 from customjobs.domain.spec import LaunchSpec
 from customjobs.domain.states import ACTIVE, JobState
-from customjobs.errors import RpcCode
+from customjobs.errors import ApiError, RpcCode
 from customjobs.logs.files import LogLayout, tail
 from customjobs.logs.index import LogIndexer
 from customjobs.scheduler import outcomes
+from customjobs.scheduler.capacity import Capacity
 from customjobs.scheduler.lease import LeaseKeeper
+from customjobs.scheduler.queueing import Queue, is_waiting
 from customjobs.service import transitions
 from customjobs.service.clock import now_us
 from customjobs.store.base import Store
 from customjobs.telemetry.context import job_context
 from customjobs.telemetry.metrics import Metrics
+from customjobs.webaccess.uris import web_access_uris
 from customjobs.wire.launch import launch_spec
 
 log = logging.getLogger(__name__)
 
 # Left in an attempt's folder when the job restarts: that attempt is over for good.
 ATTEMPT_ENDED = "attempt-ended"
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one pass did: jobs it found active, admitted, moved to RUNNING, and ended."""
+
+    active: int
+    admitted: int = 0
+    launched: int = 0
+    finished: int = 0
 
 
 class Scheduler:
@@ -47,6 +62,7 @@ class Scheduler:
         settings: Settings,
         lease: LeaseKeeper | None = None,
         metrics: Metrics | None = None,
+        capacity: Capacity | None = None,
     ) -> None:
         # Without a lease keeper (tests' burst mode) this scheduler assumes it is the only one.
         self.lease = lease
@@ -58,6 +74,14 @@ class Scheduler:
         self._wake = threading.Event()
         self._specs: dict[int, LaunchSpec] = {}
         self.indexer = LogIndexer()
+        # Admission (queueing.py): without a capacity, every job is admitted at once.
+        self.queue = Queue(store, capacity or Capacity.unlimited(), self._spec)
+        self._launched = self._finished = 0
+        # Encrypted jobs (kms/jobdata.py sets these): the readable spec (ApiError when its key is
+        # unusable), whether log lines may go into the stored error, and sealing data at the end.
+        self.open_spec: Callable[[Job], str] = lambda job: job.spec_json
+        self.hides_logs: Callable[[Job], bool] = lambda job: False
+        self.on_ended: Callable[[Job], None] = lambda job: None
 
     def wake(self) -> None:
         self._wake.set()
@@ -74,7 +98,7 @@ class Scheduler:
                     self._wake.wait(self.lease.retry_s if self.lease else 0.0)
                     continue
                 try:
-                    active = self.run_once()
+                    active = self.run_once().active
                 except Exception:
                     log.exception("scheduler pass failed; retrying")
                     active = 1
@@ -94,27 +118,53 @@ class Scheduler:
         self.lease.beat()
         return self.lease.held()
 
-    def run_once(self) -> int:
-        """One reconcile pass over every active job; returns how many were active."""
+    def run_once(self) -> PassResult:
+        """One pass: reconcile every admitted job, then admit what fits now (admission.py)
+        and launch it. Returns what it did."""
+        self._launched = self._finished = 0
         jobs = self.store.jobs_in_states(ACTIVE)
-        for job in jobs:
-            if not self._holds_lease():
-                return len(jobs)
-            with job_context(names.job_name(job.project, job.location, job.id), job.attempt):
-                try:
-                    self._reconcile(job)
-                except Exception:
-                    log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
+        waiting = [job for job in jobs if is_waiting(job)]
+        admitted: list[Job] = []
+        if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)) and waiting:
+            admitted = self._admit(waiting, [j for j in jobs if j.allocation and not is_waiting(j)])
+            for job in admitted:
+                if not self._reconcile_one(job):
+                    break
         live = {j.id for j in jobs}
         for job_id in list(self._specs):
             if job_id not in live:
                 del self._specs[job_id]
-        return len(jobs)
+        self.queue.forget(live)
+        return PassResult(len(jobs), len(admitted), self._launched, self._finished)
+
+    def _reconcile_one(self, job: Job) -> bool:
+        """False once this server no longer holds the scheduler lease: the pass stops there."""
+        if not self._holds_lease():
+            return False
+        with job_context(names.job_name(job.project, job.location, job.id), job.attempt):
+            try:
+                self._reconcile(job)
+            except Exception:
+                log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
+        return True
+
+    def _admit(self, waiting: list[Job], holding: list[Job]) -> list[Job]:
+        """The waiting jobs that fit now, admitted (queueing.py) and ready to launch."""
+        if not self._holds_lease():
+            return []
+        try:
+            step = self.queue.step(waiting, holding, now_us())
+        except Exception:
+            log.exception("admission failed; retrying on the next pass")
+            return []
+        for _ in range(step.failed):
+            self._observe_finished(JobState.FAILED)
+        return step.admitted
 
     def run_until_idle(self, max_passes: int = 10_000) -> None:
         """Burst mode for tests: reconcile until no job is active."""
         for _ in range(max_passes):
-            if not self.run_once():
+            if not self.run_once().active:
                 return
             self._wake.wait(self.settings.active_tick_s)
             self._wake.clear()
@@ -123,8 +173,8 @@ class Scheduler:
 
     def _reconcile(self, job: Job) -> None:
         if job.state is JobState.QUEUED:
-            transitions.move(self.store, job, JobState.PENDING, message="admitted")
-        elif job.handle is None:
+            return  # waits for admission (run_once)
+        if job.handle is None:
             if job.state is JobState.CANCELLING:
                 self._finish(job, outcomes.cancelled())
             elif job.state is JobState.PENDING:
@@ -141,7 +191,7 @@ class Scheduler:
     def _spec(self, job: Job) -> LaunchSpec:
         spec = self._specs.get(job.id)
         if spec is None:
-            spec = self._specs[job.id] = launch_spec(job.spec_json)
+            spec = self._specs[job.id] = launch_spec(self.open_spec(job))
         return spec
 
     def _request(self, job: Job, attempt: int) -> LaunchRequest:
@@ -151,9 +201,15 @@ class Scheduler:
             attempt=attempt,
             spec=self._spec(job),
             workdir=self.layout.attempt_dir(job.id, attempt),
+            allocation=job.allocation,
         )
 
     def _launch(self, job: Job) -> None:
+        try:
+            self._spec(job)
+        except ApiError as exc:  # its encryption key was disabled after create
+            self._failed(job, int(exc.code), exc.message)
+            return
         if job.attempt > 0 and not self._attempt_ended(job):
             # attempt is recorded before replicas start: a server died mid-launch.
             request = self._request(job, job.attempt)
@@ -222,16 +278,21 @@ class Scheduler:
             log.warning("job %s: attempt %d was superseded; stopping its replicas", job.id, attempt)
             self.backend.stop(handle, force=True)
             return
+        uris = web_access_uris(self.settings.server_url, job.id, self._spec(job))
+        if uris:  # as on Vertex, they may appear just before RUNNING; cleared by _finish
+            self.store.update_runtime(job.id, None, web_access_uris=uris)
         message = "all replicas started" if complete else "some replicas were not started"
         if transitions.move(self.store, job, JobState.RUNNING, message=message):
             self._observe_running(job)
         self.wake()
 
     def _observe_running(self, job: Job) -> None:
+        self._launched += 1
         if self.metrics is not None:
             self.metrics.job_running(job.create_us, now_us())
 
     def _observe_finished(self, state: JobState) -> None:
+        self._finished += 1
         if self.metrics is not None:
             self.metrics.job_finished(state)
 
@@ -242,6 +303,12 @@ class Scheduler:
         if outcome is None:
             outcome = self._decide(job)
             if outcome is None:
+                return
+            if self.backend.all_stopped(job.handle):
+                # Nothing left to stop (the usual end of a one-replica job): end it now, with no
+                # outcome to keep; a crash before the move just decides the same again.
+                self._index_logs(job, forget=True)
+                self._finish(job, outcome)
                 return
             stamp = now_us()
             if not self.store.update_runtime(job.id, job.state, outcome=outcome, stop_requested_us=stamp):
@@ -272,7 +339,10 @@ class Scheduler:
     def _decide(self, job: Job) -> Outcome | None:
         assert job.handle is not None
         facts = self.backend.poll(job.handle)
-        spec = self._spec(job)
+        try:
+            spec = self._spec(job)
+        except ApiError as exc:  # its key was disabled, and this server restarted since launch
+            return Outcome(JobState.FAILED, int(exc.code), exc.message)
         timed_out = None
         if job.start_us is not None and now_us() - job.start_us > spec.timeout_s * 1e6:
             timed_out = spec.timeout_s
@@ -281,8 +351,13 @@ class Scheduler:
             facts,
             spec.pools[0].index,
             timed_out,
-            log_tail=lambda replica: tail(
-                self.layout.attempt_dir(job.id, job.attempt) / f"{replica}.log", self.settings.error_log_lines
+            log_tail=lambda replica: (
+                []
+                if self.hides_logs(job)
+                else tail(
+                    self.layout.attempt_dir(job.id, job.attempt) / f"{replica}.log",
+                    self.settings.error_log_lines,
+                )
             ),
             log_hint=lambda replica: f"GET /customjobs/v1/{name}/logs?replica={replica}",
         )
@@ -303,6 +378,9 @@ class Scheduler:
         if target is JobState.PENDING:
             self._restart(job, outcome)
             return
+        if job.web_access_uris:  # its shells and dashboard are gone with its replicas
+            self.store.update_runtime(job.id, job.state, web_access_uris={})
+        self.on_ended(job)
         moved = transitions.move(
             self.store, job, target, error_code=outcome.error_code, error_message=outcome.error_message
         )

@@ -31,6 +31,12 @@ def decide(
                 f"Termination reason: {reason}. To find out more about why your job exited please "
                 f"check the logs: {log_hint(fact.name)}"
             )
+            if fact.oom_killed:
+                message = (
+                    f"The replica {fact.name} ran out of memory and exited with a non-zero status of "
+                    f"{fact.exit_code}. To find out more about why your job exited please check the "
+                    f"logs: {log_hint(fact.name)}"
+                )
             if lines:
                 message += "\nLast lines of its log:\n" + "\n".join(lines)
             return Outcome(JobState.FAILED, int(RpcCode.INVALID_ARGUMENT), message, fact.exit_code)

@@ -7,10 +7,11 @@ work through `wake`, so a job starts at once instead of on the next tick.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from customjobs import names
 from customjobs.domain.job import Job, NewJob, Operation
+from customjobs.domain.placement import QueueStatus
 from customjobs.domain.query import Expr
 from customjobs.domain.states import CANCELLABLE, TERMINAL, JobState
 from customjobs.errors import FailedPrecondition, NotFound, Unavailable
@@ -31,16 +32,20 @@ class JobService:
         store: Store,
         wake: Callable[[], None] = lambda: None,
         on_deleted: Callable[[Job], None] = lambda job: None,
+        check: Callable[[NewJob], None] = lambda new: None,
     ) -> None:
         self.store = store
         self.wake = wake
         self.on_deleted = on_deleted
+        # Refuses (raises an ApiError for) a job this server could never run: strict capacity.
+        self.check = check
         # Set on SIGTERM: creates are refused (503) so the load balancer sends them elsewhere.
         self.draining = False
 
     def create(self, new: NewJob) -> Job:
         if self.draining:
             raise Unavailable("This server is shutting down and accepts no new jobs; retry on another.")
+        self.check(new)
         job = self.store.insert_job(names.new_id(), new, JobState.PENDING, now_us())
         with job_context(names.job_name(job.project, job.location, job.id)):
             log.info("job %s: created %r in %s/%s", job.id, job.display_name, job.project, job.location)
@@ -62,6 +67,16 @@ class JobService:
         page = rows[:page_size]
         more = len(rows) > page_size
         return page, Cursor(page[-1].create_us, page[-1].id) if more else None
+
+    def queue_status(self, jobs: Sequence[Job]) -> dict[int, QueueStatus]:
+        """Why each QUEUED job among `jobs` waits, and its place in the queue (1 = next)."""
+        queued = [job for job in jobs if job.state is JobState.QUEUED]
+        positions = self.store.queue_positions([job.id for job in queued])
+        return {
+            job.id: QueueStatus(job.queue_reason or "Waiting for capacity.", positions[job.id])
+            for job in queued
+            if job.id in positions
+        }
 
     def cancel(self, parent: names.Parent, job_id: int) -> None:
         with job_context(names.job_name(parent.project, parent.location, job_id)):

@@ -80,7 +80,8 @@ class Sidecars:
         return ObjectInfo(
             bucket=bucket,
             name=name,
-            size=st.st_size,
+            # A sealed object's file is longer than the object it holds (kms/outputs.py).
+            size=int(data.get("object_size", st.st_size)),
             md5=data["md5"],
             crc32c=data["crc32c"],
             generation=data["generation"],
@@ -94,6 +95,7 @@ class Sidecars:
         st = object_file.stat()
         record = {
             "size": st.st_size,
+            "object_size": info.size,
             "mtime_ns": st.st_mtime_ns,
             "md5": info.md5,
             "crc32c": info.crc32c,

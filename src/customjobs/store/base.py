@@ -6,6 +6,7 @@ contract tests in tests/contract run against every implementation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,7 +56,8 @@ class Store(Protocol):
         ...
 
     def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
-        """Set runtime fields (attempt, handle, outcome, stop_requested_us, web_access_uris).
+        """Set runtime fields (attempt, handle, outcome, stop_requested_us, web_access_uris,
+        allocation, queue_reason).
 
         Only while the job is in `expected`, or in any state that is not terminal when None.
         """
@@ -71,6 +73,14 @@ class Store(Protocol):
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
         """Store the replicas' handle, only while `attempt` is still the job's and it has not ended."""
+        ...
+
+    def queue_positions(self, job_ids: Sequence[int]) -> dict[int, int]:
+        """The place in the queue (1 = first) of each of `job_ids` that is QUEUED.
+
+        The queue's order is the scheduler's: priority (higher first), then create time.
+        Computed when read, so admitting one job never rewrites every queued row.
+        """
         ...
 
     def count_by_state(self) -> dict[JobState, int]:

@@ -7,6 +7,7 @@ int64 as strings, enum names, RFC 3339 timestamps.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -34,6 +35,8 @@ _OUTPUT_ONLY = (
     "satisfies_pzi",
 )
 DEFAULT_BOOT_DISK_TYPE = "pd-ssd"
+# Parsed specs kept for rendering: listing pages and polling clients reread the same jobs.
+SPEC_CACHE_SIZE = 4096
 DEFAULT_BOOT_DISK_SIZE_GB = 100
 
 _UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
@@ -55,6 +58,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         data = json.loads(body or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _json_error(f"Unexpected token. {exc}", "") from exc
+    except RecursionError as exc:  # `[[[[...` nested deeper than the parser goes
+        raise _json_error("The JSON is nested too deeply.", "") from exc
     if not isinstance(data, dict):
         raise _json_error("Expected a JSON object at the top level.", "")
     return data
@@ -103,10 +108,18 @@ def decode_new_job(message: Message, project: str, location: str) -> NewJob:
     )
 
 
-def job_message(job: Job, version: str) -> Message:
+@functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
+def _parsed_spec(version: str, spec_json: str) -> Message:
+    """A job's stored spec never changes: parse it once per version, copy it per answer."""
     message = types_for(version).custom_job()
     # Specs may come from the other API version: fields this version lacks are dropped.
-    json_format.Parse(job.spec_json, message, ignore_unknown_fields=True)
+    json_format.Parse(spec_json, message, ignore_unknown_fields=True)
+    return message
+
+
+def job_message(job: Job, version: str) -> Message:
+    message = types_for(version).custom_job()
+    message.CopyFrom(_parsed_spec(version, job.spec_json))
     message.name = names.job_name(job.project, job.location, job.id)
     message.state = (
         message.DESCRIPTOR.fields_by_name["state"].enum_type.values_by_name[job.state.value].number

@@ -46,12 +46,17 @@ def launch_spec(spec_json: str) -> LaunchSpec:
     timeout_s = DEFAULT_TIMEOUT_S
     if spec.scheduling.HasField("timeout"):
         timeout_s = spec.scheduling.timeout.ToNanoseconds() / 1e9
+    max_wait_s = None
+    if spec.scheduling.HasField("max_wait_duration"):
+        max_wait_s = spec.scheduling.max_wait_duration.ToNanoseconds() / 1e9 or None
     base = spec.base_output_directory.output_uri_prefix or None
     return LaunchSpec(
         pools=tuple(pools),
         timeout_s=timeout_s,
+        max_wait_s=max_wait_s,
         base_output_uri=base,
         enable_web_access=spec.enable_web_access,
+        enable_dashboard_access=spec.enable_dashboard_access,
         restart_job_on_worker_restart=spec.scheduling.restart_job_on_worker_restart,
         disable_retries=spec.scheduling.disable_retries,
         job_spec=json_format.MessageToDict(spec, preserving_proto_field_name=True),

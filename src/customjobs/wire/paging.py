@@ -30,7 +30,7 @@ def decode(token: str, bound_to: str) -> Cursor:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         cursor = Cursor(create_us=int(data["t"]), id=int(data["i"]))
         matches = data["b"] == bound_to
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidArgument(f'Invalid page token "{token}".') from exc
     if not matches:
         raise InvalidArgument(

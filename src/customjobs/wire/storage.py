@@ -127,7 +127,7 @@ def parse_multipart(body: bytes, content_type: str) -> tuple[dict[str, Any], str
     media_headers, media = _split_part(parts[1], newline)
     try:
         metadata = json.loads(meta_body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidRequest("The metadata part of the multipart upload is not JSON.") from None
     if not isinstance(metadata, dict):
         raise InvalidRequest("The metadata part of the multipart upload is not a JSON object.")

@@ -18,6 +18,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from customjobs.domain.machines import accelerator_problem, machine_type
+from customjobs.domain.placement import PRIORITY_LABEL, is_priority
 from customjobs.errors import FieldViolation
 
 REQUIRED = "Required field is not set."
@@ -123,6 +125,10 @@ def _check_replica_count(count: int, index: int, path: str, out: list[FieldViola
 def _check_machine_spec(spec: Any, path: str, out: list[FieldViolation]) -> None:
     if not spec.machine_type:
         out.append(FieldViolation(f"{path}.machine_type", REQUIRED))
+    elif machine_type(spec.machine_type) is None:
+        out.append(
+            FieldViolation(f"{path}.machine_type", f'Machine type "{spec.machine_type}" is not supported.')
+        )
     if spec.accelerator_count < 0:
         out.append(FieldViolation(f"{path}.accelerator_count", "Must not be negative."))
     elif (spec.accelerator_type != _ACCELERATOR_TYPE_UNSPECIFIED) != (spec.accelerator_count > 0):
@@ -132,8 +138,24 @@ def _check_machine_spec(spec: Any, path: str, out: list[FieldViolation]) -> None
                 "Both `accelerator_type` and `accelerator_count` should be specified or none.",
             )
         )
+    elif spec.accelerator_count > 0:
+        _check_accelerator(spec, path, out)
     if spec.HasField("reservation_affinity"):
         _check_reservation_affinity(spec.reservation_affinity, f"{path}.reservation_affinity", out)
+
+
+def _check_accelerator(spec: Any, path: str, out: list[FieldViolation]) -> None:
+    """Whether the machine type can carry the accelerators (domain/machines.py has the rules)."""
+    machine = machine_type(spec.machine_type)
+    if machine is None:
+        return  # already reported
+    enum = spec.DESCRIPTOR.fields_by_name["accelerator_type"].enum_type
+    value = enum.values_by_number.get(spec.accelerator_type)
+    name = value.name if value is not None else str(spec.accelerator_type)
+    problem = accelerator_problem(machine, name, spec.accelerator_count)
+    if problem is not None:
+        field = "accelerator_type" if name not in machine.accelerators else "accelerator_count"
+        out.append(FieldViolation(f"{path}.{field}", problem))
 
 
 def _check_reservation_affinity(affinity: Any, path: str, out: list[FieldViolation]) -> None:
@@ -242,6 +264,8 @@ def _check_labels(labels: dict[str, str], out: list[FieldViolation]) -> None:
         out.append(FieldViolation("labels", f"At most {MAX_LABELS} labels are allowed."))
     for key, value in labels.items():
         problem = _label_key_problem(key) or _label_value_problem(value)
+        if not problem and key == PRIORITY_LABEL and not is_priority(value):
+            problem = "value must be an integer (the job's queue priority, higher first)."
         if problem:
             out.append(FieldViolation("labels", f"Label '{key}': {problem}"))
 

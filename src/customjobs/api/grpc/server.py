@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 
+from customjobs.api.grpc.auth import Authenticate
 from customjobs.api.grpc.services import all_services
 from customjobs.api.grpc.tls import TlsFiles
 from customjobs.api.vertex import VertexApi
@@ -31,7 +32,10 @@ def address(host: str, port: int) -> str:
 def start(api: VertexApi, host: str, port: int, tls: TlsFiles | None = None) -> Any:
     """A started grpc.Server; raises OSError when the port cannot be bound."""
     server = grpc.server(
-        ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="grpc"), options=_OPTIONS
+        ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="grpc"),
+        options=_OPTIONS,
+        # Every call is authenticated from its `authorization` metadata (a no-op with auth off).
+        interceptors=(Authenticate(api.access),),
     )
     server.add_generic_rpc_handlers(all_services(api))
     where = address(host, port)

@@ -9,7 +9,6 @@ first call, so a server nobody calls over v1beta1 never imports it.
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from google.protobuf.message import Message
 
 from customjobs.api.grpc.errors import guarded
 from customjobs.api.vertex import VertexApi
-from customjobs.wire.messages import VERSIONS
+from customjobs.wire.messages import VERSIONS, types_module
 
 OPERATIONS_SERVICE = "google.longrunning.Operations"
 
@@ -31,7 +30,7 @@ def job_service_name(version: str) -> str:
 
 @functools.cache
 def _request_class(version: str, name: str) -> type[Message]:
-    module = importlib.import_module(f"google.cloud.aiplatform_{version}")
+    module = types_module(version)
     cls: type[Message] = getattr(module, name).pb()
     return cls
 

@@ -11,17 +11,23 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from customjobs.api.rest.auth import STORAGE_PREFIXES, Authenticate
 from customjobs.api.rest.cloud_logging import CloudLoggingHandlers
 from customjobs.api.rest.common import error_response, guarded
+from customjobs.api.rest.events import EventHandlers
 from customjobs.api.rest.health import HealthHandlers, healthz
 from customjobs.api.rest.jobs import JobHandlers
+from customjobs.api.rest.limits import BodyLimit
 from customjobs.api.rest.logs import LogHandlers
 from customjobs.api.rest.metrics import MetricsHandler, RequestMetrics
 from customjobs.api.rest.operations import OperationHandlers
 from customjobs.api.rest.storage import storage_routes
+from customjobs.api.rest.storage_common import ObjectNotFoundPath, storage_error_response
+from customjobs.api.rest.webaccess import webaccess_routes
 from customjobs.api.vertex import VertexApi
+from customjobs.console.routes import console_routes
 from customjobs.errors import NotFound
 from customjobs.runtime import Runtime
 
@@ -55,11 +61,11 @@ JOBS = "/{version:ver}" + LOCATION + "/customJobs"
 JOB = JOBS + "/{job:rid}"
 
 
-def routes(rt: Runtime) -> list[Route]:
+def routes(rt: Runtime) -> list[BaseRoute]:
     api = VertexApi(rt)
     jobs, ops, logs = JobHandlers(api), OperationHandlers(api), LogHandlers(rt)
     cloud_logging = CloudLoggingHandlers(rt)
-    table: list[Route] = [
+    table: list[BaseRoute] = [
         Route(JOBS, guarded(jobs.create), methods=["POST"]),
         Route(JOBS, guarded(jobs.list), methods=["GET"]),
         Route(JOB + ":cancel", guarded(jobs.cancel), methods=["POST"]),
@@ -68,11 +74,18 @@ def routes(rt: Runtime) -> list[Route]:
         Route(
             "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/logs", guarded(logs.logs), methods=["GET"]
         ),
+        Route(
+            "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/events",
+            guarded(EventHandlers(rt).events),
+            methods=["GET"],
+        ),
         Route("/v2/entries:list", guarded(cloud_logging.list_entries), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", HealthHandlers(rt).readyz, methods=["GET"]),
         Route("/metrics", MetricsHandler(rt.metrics).metrics_page, methods=["GET"]),
-        *storage_routes(rt.settings.buckets_dir),
+        *storage_routes(rt.settings.buckets_dir, rt.access, rt.encryption.outputs),
+        *webaccess_routes(rt),
+        *console_routes(),
     ]
     for base in ("/{version:opver}" + LOCATION, "/{version:opver}" + LOCATION + "/customJobs/{job:rid}"):
         table += [
@@ -86,7 +99,10 @@ def routes(rt: Runtime) -> list[Route]:
 
 
 async def _not_found(request: Request, _: Exception) -> Response:
-    return error_response(NotFound(f"The requested URL {request.url.path} was not found on this server."))
+    message = f"The requested URL {request.url.path} was not found on this server."
+    if request.url.path.startswith(STORAGE_PREFIXES):  # Cloud Storage's clients read only its envelope
+        return storage_error_response(ObjectNotFoundPath(message))
+    return error_response(NotFound(message))
 
 
 def create_app(rt: Runtime) -> Starlette:
@@ -101,6 +117,11 @@ def create_app(rt: Runtime) -> Starlette:
     return Starlette(
         routes=routes(rt),
         lifespan=lifespan,
-        middleware=[Middleware(RequestMetrics, metrics=rt.metrics)],
+        middleware=[
+            Middleware(RequestMetrics, metrics=rt.metrics),
+            # Every request runs as the principal its bearer token proves (api/rest/auth.py).
+            Middleware(Authenticate, access=rt.access),
+            Middleware(BodyLimit, max_bytes=rt.settings.security.max_request_bytes),
+        ],
         exception_handlers={404: _not_found, 405: _not_found},
     )

@@ -2,7 +2,9 @@
 
 gcloud `ai custom-jobs stream-logs` reads a job's logs this way (pointed here with
 CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING): its filter names resource.type="ml_job" and
-resource.labels.job_id, and pages by (timestamp, insertId).
+resource.labels.job_id, and pages by (timestamp, insertId). With authentication on, the
+caller needs logging.logEntries.list in every project it names, checked before the job is
+looked up; a job of another project reads as no entries, as on Cloud Logging.
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from customjobs import names
+from customjobs.api.rest.auth import caller_of
 from customjobs.api.rest.common import call, check_params, json_response
 from customjobs.errors import InvalidArgument
 from customjobs.logs.entries import job_entries
 from customjobs.runtime import Runtime
+from customjobs.security.permissions import LOG_ENTRIES_LIST, logging_resource
+from customjobs.security.principal import Principal
 from customjobs.service.clock import now_us
 from customjobs.wire import codec
 from customjobs.wire.logging_filter import equality_value, parse_logging_filter
+from customjobs.wire.logging_request import parse_entries_request
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-_FIELDS = {"resourceNames", "filter", "orderBy", "pageSize", "pageToken", "projectIds"}
 
 
 def _token(key: tuple[str, str]) -> str:
@@ -38,7 +43,7 @@ def _after(token: str) -> tuple[str, str] | None:
     try:
         timestamp, insert_id = json.loads(base64.urlsafe_b64decode(token.encode()))
         return str(timestamp), str(insert_id)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidArgument(f'Invalid page token "{token}".') from exc
 
 
@@ -53,27 +58,28 @@ class CloudLoggingHandlers:
     async def list_entries(self, request: Request) -> Response:
         check_params(request)
         body = codec.parse_json_object(await request.body())
-        unknown = set(body) - _FIELDS
-        if unknown:
-            raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{sorted(unknown)[0]}".')
-        return json_response(await call(self._list, body))
+        return json_response(await call(self._list, body, caller_of(request)))
 
-    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
-        filter_text = str(body.get("filter", ""))
-        predicate = parse_logging_filter(filter_text)
-        job_id_text = equality_value(filter_text, "resource.labels.job_id")
+    def _list(self, body: dict[str, Any], principal: Principal) -> dict[str, Any]:
+        req = parse_entries_request(body)
+        projects = req.projects
+        if self.rt.access.enabled and not projects:
+            raise InvalidArgument('resourceNames is required: name the job\'s project, e.g. ["projects/P"].')
+        for project in sorted(projects):
+            self.rt.access.require_permission(LOG_ENTRIES_LIST, project, logging_resource(project), principal)
+        predicate = parse_logging_filter(req.filter)
+        job_id_text = equality_value(req.filter, "resource.labels.job_id")
         if job_id_text is None:
             raise InvalidArgument('This server reads job logs only: filter on resource.labels.job_id="ID".')
         job = self.rt.store.get_job(names.parse_id(job_id_text))
-        projects = {str(r).removeprefix("projects/") for r in body.get("resourceNames", [])}
-        projects |= {str(p) for p in body.get("projectIds", [])}
         if job is None or (projects and job.project not in projects):
             return {}
-        descending = str(body.get("orderBy", "timestamp asc")).strip().lower() == "timestamp desc"
-        size = min(int(body.get("pageSize") or DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
-        after = _after(str(body.get("pageToken", "")))
+        source = self.rt.encryption.log_source(job)
+        descending = req.descending
+        size = min(req.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = _after(req.page_token)
         fallback = job.end_us or now_us()
-        entries = [e.to_json() for e in job_entries(self.rt.layout, job.id, job.project, fallback)]
+        entries = [e.to_json() for e in job_entries(self.rt.layout, job.id, job.project, fallback, source)]
         entries = [e for e in entries if predicate(e)]
         entries.sort(key=lambda e: (e["timestamp"], e["insertId"]), reverse=descending)
         if after is not None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from customjobs.api.rest.common import call, check_params, int_query, json_response, query
 from customjobs.api.vertex import VertexApi
-from customjobs.wire import codec
+from customjobs.wire import codec, queue_status
 
+# (JobHandlers.list shadows the builtin inside the class.)
+_JobDicts = list[dict[str, Any]]
 _LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
 
 
@@ -34,7 +38,9 @@ class JobHandlers:
     async def get(self, request: Request) -> Response:
         check_params(request)
         job = await call(self.api.get_custom_job, request.path_params["version"], _name(request))
-        return json_response(codec.to_dict(job))
+        data = codec.to_dict(job)
+        await self._queue_status([data])
+        return json_response(data)
 
     async def list(self, request: Request) -> Response:
         check_params(request, _LIST_PARAMS)
@@ -47,7 +53,15 @@ class JobHandlers:
             query(request, "pageToken", "page_token"),
             codec.read_mask_from_text(query(request, "readMask", "read_mask")),
         )
-        return json_response(codec.to_dict(response))
+        data = codec.to_dict(response)
+        await self._queue_status(data.get("customJobs", []))
+        return json_response(data)
+
+    async def _queue_status(self, jobs: _JobDicts) -> None:
+        """A queued job's reason and position, as the extra member `customjobsQueue`."""
+        queued = queue_status.queued_names(jobs)
+        if queued:
+            queue_status.add_queue_status(jobs, await call(self.api.queue_status, queued))
 
     async def cancel(self, request: Request) -> Response:
         check_params(request)

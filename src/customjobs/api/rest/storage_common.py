@@ -24,6 +24,18 @@ log = logging.getLogger(__name__)
 SPOOL_FLUSH_BYTES = 1024 * 1024
 
 
+class ObjectNotFoundPath(StorageError):
+    """A path no storage route serves (Cloud Storage answers 404 notFound)."""
+
+    http_status = 404
+    reason = "notFound"
+
+
+def storage_error_response(error: StorageError) -> JSONResponse:
+    status, body = wire.error_body(error)
+    return JSONResponse(body, status_code=status)
+
+
 def guarded(handler: Handler) -> Handler:
     """Storage errors in Cloud Storage's envelope; anything else a 500 without a traceback."""
 
@@ -66,7 +78,7 @@ async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         return {}
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         body = await request.json()
         if isinstance(body, dict):
             return body

@@ -10,16 +10,25 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, delete, func, insert, select, tuple_, update
+from sqlalchemy import Engine, Row, Select, bindparam, delete, func, insert, select, tuple_, update
 
 from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
+from customjobs.domain.placement import JobAllocation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import TERMINAL, JobState
 from customjobs.store.base import Cursor, StateChange
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
 
-_RUNTIME_FIELDS = {"attempt", "handle", "outcome", "stop_requested_us", "web_access_uris"}
+_RUNTIME_FIELDS = {
+    "attempt",
+    "handle",
+    "outcome",
+    "stop_requested_us",
+    "web_access_uris",
+    "allocation",
+    "queue_reason",
+}
 
 
 class SqlStore:
@@ -41,6 +50,7 @@ class SqlStore:
                     create_us=now_us,
                     update_us=now_us,
                     attempt=0,
+                    priority=new.priority,
                 )
             )
             if new.labels:
@@ -62,11 +72,13 @@ class SqlStore:
         )
 
     def get_job(self, job_id: int) -> Job | None:
+        # The hottest read (every get, every poll): statements built once, bound per call.
         with self.engine.connect() as conn:
-            row = conn.execute(select(custom_jobs).where(custom_jobs.c.id == job_id)).first()
+            row = conn.execute(_GET_JOB, {"job_id": job_id}).first()
             if row is None:
                 return None
-            return self._with_labels(conn, [row])[0]
+            labels = {label.key: label.value for label in conn.execute(_GET_LABELS, {"job_id": job_id})}
+            return _job(row, labels)
 
     def list_jobs(
         self, project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
@@ -158,6 +170,20 @@ class SqlStore:
             )
             return bool(result.rowcount == 1)
 
+    def queue_positions(self, job_ids: Sequence[int]) -> dict[int, int]:
+        """Each QUEUED job's place in the queue's order (priority, then first come first served)."""
+        if not job_ids:
+            return {}
+        query = (
+            select(custom_jobs.c.id)
+            .where(custom_jobs.c.state == JobState.QUEUED.value)
+            .order_by(custom_jobs.c.priority.desc(), custom_jobs.c.create_us, custom_jobs.c.id)
+        )
+        wanted = set(job_ids)
+        with self.engine.connect() as conn:
+            order = conn.execute(query).scalars().all()
+        return {job_id: n for n, job_id in enumerate(order, 1) if job_id in wanted}
+
     def count_by_state(self) -> dict[JobState, int]:
         query = select(custom_jobs.c.state, func.count()).group_by(custom_jobs.c.state)
         with self.engine.connect() as conn:
@@ -222,6 +248,10 @@ class SqlStore:
         return [_job(r, labels[r.id]) for r in rows]
 
 
+_GET_JOB = select(custom_jobs).where(custom_jobs.c.id == bindparam("job_id"))
+_GET_LABELS = select(job_labels.c.key, job_labels.c.value).where(job_labels.c.job_id == bindparam("job_id"))
+
+
 def list_query(
     project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
 ) -> Select[Any]:
@@ -259,6 +289,8 @@ def _job(row: Row[Any], labels: dict[str, str]) -> Job:
         outcome=outcome,
         stop_requested_us=row.stop_requested_us,
         web_access_uris=json.loads(row.web_access_json) if row.web_access_json else {},
+        allocation=JobAllocation.from_dict(json.loads(row.allocation_json)) if row.allocation_json else None,
+        queue_reason=row.queue_reason,
     )
 
 
@@ -306,6 +338,11 @@ def _runtime_columns(fields: dict[str, Any]) -> dict[str, Any]:
     if "web_access_uris" in fields:
         uris = fields["web_access_uris"]
         columns["web_access_json"] = json.dumps(uris) if uris else None
+    if "allocation" in fields:
+        allocation: JobAllocation | None = fields["allocation"]
+        columns["allocation_json"] = None if allocation is None else json.dumps(allocation.to_dict())
+    if "queue_reason" in fields:
+        columns["queue_reason"] = fields["queue_reason"]
     if "outcome" in fields:
         outcome: Outcome | None = fields["outcome"]
         columns["outcome_state"] = None if outcome is None else outcome.state.value

@@ -43,12 +43,20 @@ custom_jobs = Table(
     Column("outcome_message", Text),
     Column("stop_requested_us", BigInteger),
     Column("web_access_json", Text),
+    # The `customjobs-priority` label as a number, so the queue's order is one indexed query.
+    Column("priority", Integer, nullable=False, default=0, server_default="0"),
+    # Why a queued job waits (scheduler/admission.py); its position is computed when read.
+    Column("queue_reason", Text),
+    # What the scheduler granted at admission (domain/placement.py), held until the job ends.
+    Column("allocation_json", Text),
     # Keyset pagination, newest first, per parent: one index range scan per page.
     Index("ix_custom_jobs_parent_created", "project", "location", "create_us", "id"),
     Index("ix_custom_jobs_parent_state_created", "project", "location", "state", "create_us", "id"),
     Index("ix_custom_jobs_parent_display_name", "project", "location", "display_name"),
     # The scheduler's scan of active jobs.
     Index("ix_custom_jobs_state", "state"),
+    # The queue's order: queued jobs by priority, then first come first served.
+    Index("ix_custom_jobs_queue", "state", "priority", "create_us", "id"),
 )
 
 job_labels = Table(

@@ -1,0 +1,74 @@
+// The console's router: the location hash is a resource name, so every page is a link.
+//   #/projects/P/locations/L/customJobs[?filter=..]   the job list
+//   #/projects/P/locations/L/customJobs:new           the new-job form
+//   #/projects/P/locations/L/customJobs/ID            one job
+// Each page gets an AbortSignal that fires when the user leaves it (polls and streams stop).
+import { fill, h } from "./dom.js";
+import { mountForm } from "./form.js";
+import { mountJob } from "./job.js";
+import { mountList } from "./list.js";
+
+const ROUTE = /^#\/projects\/([^/]+)\/locations\/([^/:?]+)\/customJobs(?:(:new)|\/([^/?]+))?(?:\?(.*))?$/;
+const SCOPE_KEY = "customjobs.scope";
+const DEFAULT_SCOPE = { project: "my-project", location: "us-central1" };
+
+let leave = null;
+
+function savedScope() {
+  try {
+    return { ...DEFAULT_SCOPE, ...JSON.parse(localStorage.getItem(SCOPE_KEY) || "{}") };
+  } catch {
+    return DEFAULT_SCOPE;
+  }
+}
+
+export const listHash = ({ project, location }, query = "") =>
+  `#/projects/${project}/locations/${location}/customJobs${query ? `?${query}` : ""}`;
+
+function showScope(scope) {
+  const form = document.getElementById("scope");
+  form.project.value = scope.project;
+  form.location.value = scope.location;
+  document.getElementById("brand").href = listHash(scope);
+  document.getElementById("nav-jobs").href = listHash(scope);
+  document.getElementById("nav-new").href = `${listHash(scope)}:new`;
+}
+
+function route() {
+  if (leave) leave.abort();
+  leave = new AbortController();
+  const main = document.getElementById("main");
+  const match = ROUTE.exec(location.hash);
+  if (!match) {
+    location.replace(listHash(savedScope()));
+    return;
+  }
+  const [, project, location_, isNew, id, query] = match;
+  const scope = { project, location: location_ };
+  localStorage.setItem(SCOPE_KEY, JSON.stringify(scope));
+  showScope(scope);
+  const parent = `projects/${project}/locations/${location_}`;
+  const ctx = { scope, parent, query: new URLSearchParams(query || ""), signal: leave.signal };
+  for (const link of document.querySelectorAll(".nav a")) link.classList.remove("active");
+  try {
+    if (isNew) {
+      document.getElementById("nav-new").classList.add("active");
+      mountForm(main, ctx);
+    } else if (id) {
+      mountJob(main, { ...ctx, name: `${parent}/customJobs/${id}` });
+    } else {
+      document.getElementById("nav-jobs").classList.add("active");
+      mountList(main, ctx);
+    }
+  } catch (err) {
+    fill(main, h("p", { class: "error" }, String(err)));
+  }
+}
+
+document.getElementById("scope").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  location.hash = listHash({ project: form.project.value.trim(), location: form.location.value.trim() });
+});
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,57 @@
+"""A shell on a PTY: its controlling terminal, window size, Ctrl-C, and what closing ends."""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from customjobs.backends.base import ShellCommand
+from customjobs.webaccess.pty import PtyShell
+from customjobs.webaccess.reaper import shell_processes
+
+READ_TIMEOUT_S = 10.0
+
+
+@pytest.fixture
+def shell() -> Iterator[PtyShell]:
+    env = {"PATH": os.environ["PATH"], "PS1": "test$ ", "TERM": "dumb", "GREETING": "hello"}
+    opened = PtyShell.start(ShellCommand(("/bin/sh", "-i"), env, None), 90, 33)
+    yield opened
+    opened.close()
+
+
+def read_until(shell: PtyShell, text: str) -> str:
+    seen = b""
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    while text.encode() not in seen:
+        assert time.monotonic() < deadline, f"{text!r} not in {seen!r}"
+        select.select([shell.fd], [], [], 0.05)
+        seen += shell.read() or b""
+    return seen.decode(errors="replace")
+
+
+def test_environment_size_and_ctrl_c(shell: PtyShell) -> None:
+    shell.write(b"echo $GREETING-$((40+2)); stty size\n")
+    read_until(shell, "hello-42")
+    read_until(shell, "33 90")
+    shell.resize(120, 40)
+    shell.write(b"stty size\n")
+    read_until(shell, "40 120")
+    shell.write(b"sleep 30\n")
+    time.sleep(0.3)
+    shell.write(b"\x03")
+    shell.write(b"echo done-$?\n")
+    read_until(shell, "done-130")
+
+
+def test_close_ends_the_shell_and_its_background_jobs(shell: PtyShell) -> None:
+    shell.write(b"sleep 31 & echo started-$((0+1))\n")
+    read_until(shell, "started-1")
+    assert len(shell_processes(shell.proc.pid, shell.token)) == 2
+    shell.close()
+    assert shell_processes(shell.proc.pid, shell.token) == []
+    assert shell.proc.poll() is not None
