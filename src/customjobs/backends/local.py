@@ -15,8 +15,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,17 +32,12 @@ from customjobs.backends.environment import make_local_output_dirs, plan_replica
 from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
 from customjobs.backends.shells import process_shell
 from customjobs.backends.venv_spares import VenvSpares
+from customjobs.backends.wrapper import Wrappers, read_exit
 from customjobs.config import Settings
 
 log = logging.getLogger(__name__)
 
 LOCAL_HOST = "127.0.0.1"
-# $0 is the replica's file prefix; "$@" the user's command. The pid file is written
-# before the command runs and the exit file after, each renamed into place atomically.
-_WRAPPER = (
-    'echo $$ > "$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid"; '
-    '"$@"; c=$?; echo $c > "$0.exit.tmp"; mv "$0.exit.tmp" "$0.exit"; exit $c'
-)
 
 
 def free_ports(count: int) -> list[int]:
@@ -69,11 +62,7 @@ class LocalProcessBackend:
         # Buckets, cached Python environments and this server's URL (process_setup.py).
         self._options = ProcessOptions.from_settings(settings)
         self._spares = VenvSpares(settings.python_envs_dir / "spares")
-        # Exit statuses of our own children, for wrappers killed before they could record one.
-        self._returncodes: dict[int, int] = {}
-        # Wrappers this server started and has not reaped yet (a zombie of ours is about to be).
-        self._spawned: set[int] = set()
-        self._lock = threading.Lock()
+        self._wrappers = Wrappers(notify)
         # Where replicas' CPU and memory limits are enforced; None: they are advisory.
         self._cgroups = cgroups.CgroupLimits.at(settings.cgroup_root)
 
@@ -110,22 +99,12 @@ class LocalProcessBackend:
             if self._cgroups is not None and grant is not None:
                 cgroup = self._cgroups.create(f"job-{request.job_id}-{request.attempt}-{plan.name}", grant)
                 argv = argv if cgroup is None else self._cgroups.wrap(cgroup, argv)
-            with open(request.log_path(plan.name), "ab") as out:
-                try:
-                    proc = subprocess.Popen(
-                        ["/bin/sh", "-c", _WRAPPER, str(prefix), *argv],
-                        stdin=subprocess.DEVNULL,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        cwd=cwd,
-                        env=env,
-                        start_new_session=True,
-                    )
-                except OSError as exc:
-                    self.stop({"replicas": replicas}, force=True)
-                    raise LaunchError(f"The replica {plan.name} could not be started: {exc}") from exc
-            self._watch(proc)
-            replica: dict[str, object] = {"name": plan.name, "pid": proc.pid, "prefix": str(prefix)}
+            try:
+                pid = self._wrappers.spawn(prefix, argv, request.log_path(plan.name), env, cwd=cwd)
+            except OSError as exc:
+                self.stop({"replicas": replicas}, force=True)
+                raise LaunchError(f"The replica {plan.name} could not be started: {exc}") from exc
+            replica: dict[str, object] = {"name": plan.name, "pid": pid, "prefix": str(prefix)}
             if cgroup is not None:
                 replica["cgroup"] = str(cgroup)
             replicas.append(replica)
@@ -162,11 +141,8 @@ class LocalProcessBackend:
         return {"backend": self.name, "replicas": replicas, "started_s": newest}
 
     def release(self, handle: Handle) -> None:
-        with self._lock:
-            for replica in handle["replicas"]:
-                self._returncodes.pop(int(replica["pid"]), None)
-                self._spawned.discard(int(replica["pid"]))
         for replica in handle["replicas"]:
+            self._wrappers.forget(int(replica["pid"]))
             if replica.get("cgroup"):
                 cgroups.remove(Path(replica["cgroup"]))
 
@@ -176,42 +152,23 @@ class LocalProcessBackend:
     def close(self) -> None:
         """Leave replicas running: a restarted server re-attaches to them."""
 
-    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
-        """Reap the wrapper as soon as it exits and wake the scheduler: no polling delay."""
-
-        with self._lock:
-            self._spawned.add(proc.pid)
-
-        def wait() -> None:
-            returncode = proc.wait()
-            with self._lock:
-                self._returncodes[proc.pid] = returncode
-                self._spawned.discard(proc.pid)
-            self._notify()
-
-        threading.Thread(target=wait, name=f"reaper-{proc.pid}", daemon=True).start()
-
     def _fact(self, replica: dict[str, object], started_s: object) -> ReplicaFact:
         name = str(replica["name"])
         pid = int(str(replica["pid"]))
         prefix = Path(str(replica["prefix"]))
-        code = _read_exit(prefix)
+        code = read_exit(prefix)
         if code is not None:
             return ReplicaFact(name, ReplicaStatus.EXITED, code)
-        with self._lock:
-            returncode = self._returncodes.get(pid)
-        if returncode is not None:
-            code = _read_exit(prefix)  # the wrapper may have finished between the two reads
-            if code is None:
-                # The wrapper itself was killed (a stop, or an outside kill): a shell's status for it.
-                code = 128 - returncode if returncode < 0 else returncode
-            return ReplicaFact(name, ReplicaStatus.EXITED, code)
+        killed = self._wrappers.returncode(pid)
+        if killed is not None:
+            # The wrapper may have finished between the two reads; if not, it was itself
+            # killed (a stop, or an outside kill) and its shell-style status stands.
+            recorded = read_exit(prefix)
+            return ReplicaFact(name, ReplicaStatus.EXITED, killed if recorded is None else recorded)
         started = float(str(started_s)) if started_s is not None else None
-        with self._lock:
-            ours = pid in self._spawned
-        if ours or procfs.is_alive(pid, started):
+        if self._wrappers.alive(pid, started):
             return ReplicaFact(name, ReplicaStatus.RUNNING)
-        code = _read_exit(prefix)
+        code = read_exit(prefix)
         if code is not None:
             return ReplicaFact(name, ReplicaStatus.EXITED, code)
         return ReplicaFact(
@@ -229,10 +186,3 @@ def _with_oom(fact: ReplicaFact, replica: dict[str, object]) -> ReplicaFact:
     if exited and cgroup and cgroups.oom_killed(Path(str(cgroup))):
         return dataclasses.replace(fact, oom_killed=True)
     return fact
-
-
-def _read_exit(prefix: Path) -> int | None:
-    try:
-        return int(Path(f"{prefix}.exit").read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None

@@ -6,7 +6,7 @@ log file. Nothing depends on the server staying alive: a server killed with -9 a
 started again finds the exit status on disk, and the log keeps every line written while
 no server ran. The container backend runs `podman run` (attached) under it, so the
 container's exit code lands in the exit file exactly as a host process's would.
-(The process backend, local.py, keeps its own copy of the same two lines.)
+Both backends (local.py for host processes, container.py) start replicas through it.
 """
 
 from __future__ import annotations
@@ -55,7 +55,14 @@ class Wrappers:
         self._spawned: set[int] = set()
         self._lock = threading.Lock()
 
-    def spawn(self, prefix: Path, argv: Sequence[str], log_path: Path, env: dict[str, str] | None) -> int:
+    def spawn(
+        self,
+        prefix: Path,
+        argv: Sequence[str],
+        log_path: Path,
+        env: dict[str, str] | None,
+        cwd: Path | None = None,
+    ) -> int:
         """Start `argv` under the wrapper, output appended to `log_path`; returns the pid.
 
         `env` None: the server's own environment (what a container CLI needs, e.g. its
@@ -67,7 +74,7 @@ class Wrappers:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                cwd=prefix.parent,
+                cwd=cwd or prefix.parent,
                 env=env,
                 # Its own session: a signal or a kill -9 meant for the server never reaches it.
                 start_new_session=True,

@@ -51,6 +51,13 @@ def main() -> None:
     "--stop-grace", default=5.0, show_default=True, type=float, help="Seconds from SIGTERM to SIGKILL."
 )
 @click.option(
+    "--sqlite-synchronous",
+    default="normal",
+    show_default=True,
+    type=click.Choice(["normal", "full"]),
+    help="SQLite durability: normal survives a killed server; full also a power loss (slower commits).",
+)
+@click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning"])
 )
 @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
@@ -123,6 +130,7 @@ def serve(
     data_dir: Path | None,
     database: str | None,
     stop_grace: float,
+    sqlite_synchronous: str,
     log_level: str,
     log_format: str,
     jobs_dir: Path | None,
@@ -168,6 +176,7 @@ def serve(
         port=port,
         database_url=database or env_database_url(),
         stop_grace_s=stop_grace,
+        sqlite_synchronous=sqlite_synchronous.upper(),
         jobs_dir_override=jobs_dir,
         buckets_dir_override=buckets_dir,
         base_url=base_url,
