@@ -118,12 +118,15 @@ def test_priorities_first_then_first_come_first_served(
     api.wait(blocker, RUNNING)
     plan = [("low-1", None), ("low-2", 0), ("high-1", 5), ("high-2", 5), ("lowest", -3)]
     names = {label: api.create(body(label, pool("n1-standard-4", ["true"]), priority=p)) for label, p in plan}
-    positions = {
-        label: api.wait(name, QUEUED)["customjobsQueue"]["position"] for label, name in names.items()
-    }
-    assert positions == {"high-1": 1, "high-2": 2, "low-1": 3, "low-2": 4, "lowest": 5}
+    try:
+        # Positions are read once every job is queued: a job still PENDING holds no place yet.
+        for name in names.values():
+            api.wait(name, QUEUED)
+        positions = {label: api.get(name)["customjobsQueue"]["position"] for label, name in names.items()}
+        assert positions == {"high-1": 1, "high-2": 2, "low-1": 3, "low-2": 4, "lowest": 5}
+    finally:
+        gate.touch()  # never leave the blocker holding the capacity the next tests need
 
-    gate.touch()
     for name in names.values():
         assert api.wait(name)["state"] == SUCCEEDED
     order = running_order(server.data_dir, list(names.values()))
