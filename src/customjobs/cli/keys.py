@@ -10,15 +10,21 @@ must share the key ring too: point --data-dir at the same folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from customjobs.config import default_data_dir
 from customjobs.kms.base import KeyNotFound, KeyState
-from customjobs.kms.local import KEYRING_DIR_NAME, KeyInfo, LocalKeyRing
+
+if TYPE_CHECKING:
+    from customjobs.kms.local import KeyInfo, LocalKeyRing
 
 
 def _ring(ctx: click.Context) -> LocalKeyRing:
+    # Imported here: cryptography is for key commands only, not every CLI start.
+    from customjobs.kms.local import KEYRING_DIR_NAME, LocalKeyRing
+
     data_dir: Path = ctx.obj or default_data_dir()
     return LocalKeyRing(data_dir / KEYRING_DIR_NAME)
 

@@ -26,7 +26,6 @@ from customjobs.config import (
     split_flags,
 )
 from customjobs.security.settings import SecurityConfigError, SecuritySettings
-from customjobs.security.setup import check_exposure
 
 
 @click.group()
@@ -159,6 +158,9 @@ def serve(
         tls_cert is not None and not (grpc_tls or security.rest_tls)
     ):
         raise click.UsageError("--tls-cert and --tls-key go together, with --grpc-tls or --rest-tls.")
+    # Imported here: the security stack (JWT, cryptography) is for serving, not for `jobs list`.
+    from customjobs.security.setup import check_exposure
+
     try:
         check_exposure(host, security)
     except SecurityConfigError as exc:
