@@ -7,11 +7,8 @@ away on purpose (schedulers built without one) to show that the launch path alon
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from customjobs.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
 from customjobs.config import Settings
@@ -19,7 +16,6 @@ from customjobs.domain.job import NewJob
 from customjobs.domain.states import JobState
 from customjobs.logs.files import LogLayout
 from customjobs.scheduler.loop import Scheduler
-from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.store import SqlStore
 
 SPEC = (
@@ -60,18 +56,10 @@ class CountingBackend:
         return None
 
     def release(self, handle: Handle) -> None:
-        pass
+        """This fake holds nothing per job."""
 
     def close(self) -> None:
-        pass
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    engine = make_engine(f"sqlite:///{tmp_path}/store.db")
-    upgrade(engine)
-    yield SqlStore(engine)
-    engine.dispose()
+        """Nothing to close."""
 
 
 def scheduler(store: SqlStore, backend: CountingBackend, tmp_path: Path) -> Scheduler:

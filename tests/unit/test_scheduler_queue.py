@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from customjobs.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
 from customjobs.config import Settings
@@ -16,7 +13,6 @@ from customjobs.logs.files import LogLayout
 from customjobs.scheduler.capacity import Capacity
 from customjobs.scheduler.loop import PassResult, Scheduler
 from customjobs.service.clock import now_us
-from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.store import SqlStore
 
 CAPACITY = Capacity(cpus=4, memory_gb=16, gpu_devices={"NVIDIA_TESLA_T4": (0, 1)}, strict=True)
@@ -53,18 +49,10 @@ class FakeBackend:
         return None
 
     def release(self, handle: Handle) -> None:
-        pass
+        """This fake holds nothing per job."""
 
     def close(self) -> None:
-        pass
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    engine = make_engine(f"sqlite:///{tmp_path}/store.db")
-    upgrade(engine)
-    yield SqlStore(engine)
-    engine.dispose()
+        """Nothing to close."""
 
 
 def scheduler(store: SqlStore, backend: FakeBackend, tmp_path: Path) -> Scheduler:
