@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +46,19 @@ class Settings:
     jobs_dir_name: str = "jobs"
     # SQLite's synchronous PRAGMA: NORMAL survives a killed server; FULL also a power loss.
     sqlite_synchronous: str = "NORMAL"
-    # Which execution backend runs replicas (backends/registry.py).
+    # How replicas run on this machine: host processes or containers (backends/registry.py).
     runtime: str = "process"
+    # Where replicas run: "local" (this machine, as `runtime` says) or "ray" (a Ray cluster).
+    backend: str = "local"
+    # The Ray cluster's GCS address (HOST:PORT); None: $RAY_ADDRESS, else a local cluster.
+    ray_address: str | None = None
+    ray_namespace: str = "customjobs"
+    # The placement-group strategy of every job's gang (SPREAD, STRICT_SPREAD, PACK, STRICT_PACK).
+    ray_placement_strategy: str = "SPREAD"
+    # How long a job's placement group may wait for the cluster before the job fails.
+    ray_placement_timeout_s: float = 60.0
+    # A folder on every Ray node for replicas' logs, working folders and Python environments.
+    ray_node_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "customjobs-ray")
     # The jobs folder when it is not `data_dir / jobs_dir_name`: servers sharing one database
     # must share it, since replicas' pid, exit and log files are how any server re-attaches.
     jobs_dir_override: Path | None = None

@@ -101,7 +101,8 @@ def build_runtime(settings: Settings) -> Runtime:
     metrics = Metrics(store.count_by_state, lease.held)
     holder: list[Scheduler] = []
     backend = make_backend(settings, notify=lambda: holder[0].wake() if holder else None)
-    capacity = host.resolve(settings)
+    # A backend that runs elsewhere (Ray) says what it has; the local ones run on this machine.
+    capacity = host.resolve(settings, detected=getattr(backend, "detected_capacity", lambda: None)())
     scheduler = Scheduler(store, backend, layout, settings, lease=lease, metrics=metrics, capacity=capacity)
     lease.on_acquired = scheduler.wake
     holder.append(scheduler)

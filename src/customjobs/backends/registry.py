@@ -27,7 +27,27 @@ class UnknownBackend(ValueError):
 
 
 def make_backend(settings: Settings, notify: Callable[[], None]) -> ExecutionBackend:
+    if settings.backend == "ray":
+        return _ray_backend(settings, notify)
+    if settings.backend != "local":
+        raise UnknownBackend(f"unknown backend {settings.backend!r}; known: local, ray")
     factory = BACKENDS.get(settings.runtime)
     if factory is None:
         raise UnknownBackend(f"unknown runtime {settings.runtime!r}; known: {', '.join(sorted(BACKENDS))}")
     return factory(settings, notify)
+
+
+def _ray_backend(settings: Settings, notify: Callable[[], None]) -> ExecutionBackend:
+    """Ray is an optional extra (`customjobs[ray]`): imported only when asked for."""
+    if settings.runtime != "process":
+        raise UnknownBackend(
+            f"--backend ray runs replicas as host processes on the Ray nodes; --runtime "
+            f"{settings.runtime} (containers on Ray) is not supported yet"
+        )
+    try:
+        from customjobs.backends.ray_backend import RayBackend
+    except ImportError as exc:
+        raise UnknownBackend(
+            f"--backend ray needs Ray on this server: pip install 'customjobs[ray]' ({exc})"
+        ) from exc
+    return RayBackend(settings, notify)

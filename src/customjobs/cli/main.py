@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from customjobs.cli.backend_options import BackendOptions, backend_options
 from customjobs.cli.capacity_options import CapacityOptions, capacity_options
 from customjobs.cli.db import db
 from customjobs.cli.jobs import jobs
@@ -121,6 +122,7 @@ def main() -> None:
     default=None,
     help="This server's URL as replicas reach it (their STORAGE_EMULATOR_HOST) [default: http://HOST:PORT].",
 )
+@backend_options
 @capacity_options
 @security_options
 def serve(
@@ -146,6 +148,7 @@ def serve(
     container_pull: bool,
     buckets_dir: Path | None,
     base_url: str | None,
+    backend: BackendOptions,
     capacity: CapacityOptions,
     security: SecuritySettings,
 ) -> None:
@@ -189,6 +192,7 @@ def serve(
         container_runtime_flags=split_flags(container_global_flags or env_container_global_flags()),
         container_run_flags=split_flags(container_run_flags or env_container_run_flags()),
         container_pull=container_pull,
+        **backend.settings(),
         **capacity.settings(),
         security=security,
     )

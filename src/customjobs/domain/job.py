@@ -22,6 +22,8 @@ class Outcome:
     error_message: str | None = None
     # The failing replica's exit status, when a replica's exit decided it (not stored).
     exit_code: int | None = None
+    # A replica was lost (its process or node vanished) rather than exiting (not stored).
+    replica_lost: bool = False
 
 
 @dataclass

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from customjobs.config import Settings
@@ -124,12 +125,29 @@ def detect_memory_gb(meminfo: Path = MEMINFO) -> float:
     return round(pages / 1024**3, 2)
 
 
-def resolve(settings: Settings) -> Capacity:
-    """The capacity this server schedules against (settings first, then the machine)."""
-    gpus = parse_gpus_option(settings.gpus) if settings.gpus is not None else detect_gpus()
+@dataclass(frozen=True)
+class Detected:
+    """What a backend found it can run on (a Ray cluster's totals), instead of this machine."""
+
+    cpus: float
+    memory_gb: float
+    gpus: dict[str, int]
+
+
+def resolve(settings: Settings, detected: Detected | None = None) -> Capacity:
+    """The capacity this server schedules against (settings first, then what the backend
+    found, then this machine)."""
+    if settings.gpus is not None:
+        gpus = parse_gpus_option(settings.gpus)
+    elif detected is not None:
+        gpus = {kind: tuple(range(count)) for kind, count in detected.gpus.items() if count}
+    else:
+        gpus = detect_gpus()
+    machine_cpus = detected.cpus if detected else float(os.cpu_count() or 1)
+    machine_memory = detected.memory_gb if detected else detect_memory_gb()
     capacity = Capacity(
-        cpus=settings.cpus if settings.cpus is not None else float(os.cpu_count() or 1),
-        memory_gb=settings.memory_gb if settings.memory_gb is not None else detect_memory_gb(),
+        cpus=settings.cpus if settings.cpus is not None else machine_cpus,
+        memory_gb=settings.memory_gb if settings.memory_gb is not None else machine_memory,
         gpu_devices=gpus,
         strict=settings.strict_capacity,
         max_jobs_per_project=settings.max_jobs_per_project,

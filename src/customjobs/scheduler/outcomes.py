@@ -43,7 +43,7 @@ def decide(
     for fact in facts:
         if fact.status is ReplicaStatus.LOST:
             message = f"The replica {fact.name} was lost: {fact.detail}."
-            return Outcome(JobState.FAILED, int(RpcCode.INTERNAL), message)
+            return Outcome(JobState.FAILED, int(RpcCode.INTERNAL), message, replica_lost=True)
     primary = replica_name(primary_pool, 0)
     if any(f.name == primary and f.status is ReplicaStatus.EXITED for f in facts):
         return Outcome(JobState.SUCCEEDED)
@@ -75,11 +75,13 @@ def restart_reason(
     documents); otherwise a transient exit status, or any replica failure when
     `restartJobOnWorkerRestart` is set, restarts the whole gang, up to JOB_RETRY_LIMIT times.
     """
-    if failed.state is not JobState.FAILED or failed.exit_code is None or disable_retries:
+    if failed.state is not JobState.FAILED or disable_retries or attempt > JOB_RETRY_LIMIT:
         return None
-    if attempt > JOB_RETRY_LIMIT:
+    if failed.replica_lost and restart_job_on_worker_restart:
+        cause = f"{failed.error_message} restartJobOnWorkerRestart is set"
+    elif failed.exit_code is None:
         return None
-    if failed.exit_code in TRANSIENT_EXIT_CODES:
+    elif failed.exit_code in TRANSIENT_EXIT_CODES:
         cause = f"a replica exited with the transient status {failed.exit_code}"
     elif restart_job_on_worker_restart:
         cause = f"a replica exited with status {failed.exit_code} and restartJobOnWorkerRestart is set"

@@ -1,0 +1,150 @@
+"""One replica on a Ray node: the actor that starts it there and reports on it.
+
+The Ray backend (ray_backend.py) places one `ReplicaHost` actor per replica in the job's
+placement group. The actor runs on the node Ray picked, so what it reports is that node's:
+its address, a port free on it, its GPUs (Ray sets CUDA_VISIBLE_DEVICES for the actor,
+and the replica inherits it). It then starts the replica exactly as the process backend
+would (the same argv, Python-package bootstrap and job environment, built here so every
+path is the node's own) under the keeper (keeper.py), in a process group of its own,
+output to a log file on the node. The server pulls that log home in chunks from an
+offset it keeps, so a restarted server, or a chunk lost in transit, never loses a line.
+
+Actors are detached and named (ray_backend.actor_name): they outlive the server, and a
+restarted server finds them again by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from customjobs.backends.environment import ReplicaPlan
+from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
+from customjobs.domain.spec import PoolSpec
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where Ray put a replica, as the node itself sees it."""
+
+    node_ip: str
+    node_id: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One poll's answer: the next log bytes and, once the keeper has ended, its exit status."""
+
+    chunk: bytes
+    exit_code: int | None
+    # More log bytes wait beyond this chunk: the replica has not been reported in full yet.
+    more: bool
+    # Some process of the replica's group is still alive (the command may leave children).
+    group_alive: bool
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("", 0))
+        return int(s.getsockname()[1])
+
+
+class ReplicaHost:
+    def __init__(self, replica: str, node_root: str, job_id: int, attempt: int) -> None:
+        import ray  # only ever constructed inside a Ray worker
+
+        self._replica = replica
+        self._node_id = ray.get_runtime_context().get_node_id()
+        self._node_ip = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+        # Per node: nodes started side by side on one machine share its file system.
+        self._job_dir = Path(node_root) / self._node_id[:16] / f"job-{job_id}"
+        self._attempt_dir = self._job_dir / f"attempt-{attempt}"
+        self._attempt_dir.mkdir(parents=True, exist_ok=True)
+        self._log = self._attempt_dir / f"{replica}.log"
+        self._exit_file = self._attempt_dir / f"{replica}.exit"
+        # The keeper's launcher: it exits at once, and its pid is the replica's process group.
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def placement(self) -> Placement:
+        return Placement(self._node_ip, self._node_id, free_port())
+
+    def start(self, plan: ReplicaPlan, pool: PoolSpec, options: ProcessOptions) -> str | None:
+        """Start the replica; None, or why it could not start (for the user)."""
+        try:
+            argv = replica_argv(plan, pool, options)
+            if not argv:
+                return (
+                    f"The replica {plan.name} has no command: the Ray backend runs "
+                    "containerSpec.command + args on its node, and both are empty."
+                )
+            host_path = os.environ.get("PATH", "")
+            env = {**os.environ, **job_environment(self._job_dir, options, host_path), **plan.env}
+            cwd = self._attempt_dir / f"{plan.name}.cwd"
+            cwd.mkdir(exist_ok=True)
+            keeper = [
+                *(sys.executable, "-m", "customjobs.backends.keeper"),
+                *(str(os.getpid()), str(self._exit_file), "--"),
+            ]
+            with open(self._log, "ab") as out:
+                self._proc = subprocess.Popen(
+                    [*keeper, *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=cwd,
+                    env=env,
+                    start_new_session=True,
+                )
+        except Exception as exc:  # the user's spec, or this node, cannot run it: say which
+            return f"The replica {plan.name} could not be started on Ray node {self._node_ip}: {exc}"
+        return None
+
+    def started(self) -> bool:
+        return self._proc is not None
+
+    def poll(self, offset: int, limit: int) -> Progress:
+        if self._proc is not None:
+            self._proc.poll()  # reaps the keeper's launcher, which exits at once
+        alive = self._group_alive()
+        # The exit status first: a log read after it holds every line the replica wrote.
+        code = self._exit_code(alive)
+        try:
+            with open(self._log, "rb") as f:
+                f.seek(offset)
+                chunk = f.read(limit + 1)
+        except FileNotFoundError:
+            chunk = b""
+        more = len(chunk) > limit
+        return Progress(chunk[:limit], code, more, alive)
+
+    def _exit_code(self, group_alive: bool) -> int | None:
+        try:
+            return int(self._exit_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            pass
+        if self._proc is None or group_alive:
+            return None
+        # Every process of the group is gone and the keeper wrote nothing: it was killed
+        # (SIGKILL to the group, by a forced stop), as a shell would report it.
+        return 128 + signal.SIGKILL
+
+    def stop(self, force: bool) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL if force else signal.SIGTERM)
+
+    def _group_alive(self) -> bool:
+        if self._proc is None:
+            return False
+        try:
+            os.killpg(self._proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True

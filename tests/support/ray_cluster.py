@@ -1,0 +1,131 @@
+"""A real two-node Ray cluster on this machine: a head and a worker, each its own `ray start`.
+
+The two nodes are separate raylets with their own resources and addresses: the head on
+this machine's address, the worker on 127.0.0.2 (all of 127/8 is loopback on Linux), so
+CLUSTER_SPEC and MASTER_ADDR carry two different node addresses. The head is told to
+notice a dead node within about 2 s (health checks every 0.5 s), so a test that kills
+the worker's raylet can state a tight bound. Everything lives under a temporary folder of
+its own; stop() kills exactly this cluster's processes, never another Ray on the machine.
+Used by tests/ray and by bench/b8_ray.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from support.server import free_port, processes_with
+
+WORKER_IP = "127.0.0.2"
+# Logical resources per node: enough for the tests' n1-standard-4 gangs on each node.
+NODE_CPUS = 8
+NODE_MEMORY_BYTES = 32 * 1024**3
+HEALTH_CHECKS = {"health_check_period_ms": 500, "health_check_failure_threshold": 3, "health_check_timeout_ms": 500}
+START_TIMEOUT_S = 120.0
+
+
+def _ray() -> str:
+    """The `ray` program of the Python running the tests (the project's venv)."""
+    found = Path(sys.executable).with_name("ray")
+    return str(found) if found.exists() else shutil.which("ray") or "ray"
+
+
+class RayCluster:
+    def __init__(self) -> None:
+        # Short: Ray puts unix sockets under it, and their paths are limited to 107 bytes.
+        self.temp_dir = Path(tempfile.mkdtemp(prefix="cjr-", dir="/tmp"))
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._ray_start(
+            "--head", "--node-ip-address=127.0.0.1", f"--port={self.port}", "--include-dashboard=false",
+            f"--ray-client-server-port={free_port()}", f"--system-config={json.dumps(HEALTH_CHECKS)}",
+        )  # fmt: skip
+        self.start_worker()
+
+    def start_worker(self) -> None:
+        self._ray_start(f"--address={self.address}", f"--node-ip-address={WORKER_IP}")
+        self.wait_for_nodes(2)
+
+    def _ray_start(self, *args: str) -> None:
+        argv = [
+            _ray(), "start", *args, f"--num-cpus={NODE_CPUS}", f"--memory={NODE_MEMORY_BYTES}",
+            f"--temp-dir={self.temp_dir}", f"--dashboard-agent-listen-port={free_port()}",
+            "--disable-usage-stats",
+        ]  # fmt: skip
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT_S, env=env)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
+
+    def alive_nodes(self) -> int:
+        """Live nodes as the GCS reports them, asked through the `ray` CLI's own Python."""
+        code = (
+            "import ray; ray.init(address=%r, logging_level='ERROR', log_to_driver=False); "
+            "print(sum(1 for n in ray.nodes() if n['Alive']))" % self.address
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        return int(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else 0
+
+    def wait_for_nodes(self, count: int, timeout_s: float = START_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.alive_nodes() != count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Ray cluster at {self.address} did not reach {count} live nodes")
+            time.sleep(0.5)
+
+    def raylet_pid(self, node_ip: str) -> int:
+        pids = [p for p in processes_with(f"--node_ip_address={node_ip} ") if _is_raylet(p, self.temp_dir)]
+        if len(pids) != 1:
+            raise RuntimeError(f"expected one raylet on {node_ip}, found {pids}")
+        return pids[0]
+
+    def raylet_ips(self) -> dict[int, str]:
+        """Each raylet of this cluster by pid: the node address it serves."""
+        out = {}
+        for pid in processes_with(str(self.temp_dir)):
+            if _is_raylet(pid, self.temp_dir):
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                for arg in cmdline:
+                    if arg.startswith(b"--node_ip_address="):
+                        out[pid] = arg.split(b"=", 1)[1].decode()
+        return out
+
+    def kill_worker(self) -> None:
+        """The worker node dies: its raylet is killed outright (its workers go with it)."""
+        os.kill(self.raylet_pid(WORKER_IP), signal.SIGKILL)
+
+    def stop(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in self._processes():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            time.sleep(1.0)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def _processes(self) -> set[int]:
+        """This cluster's processes: those naming its folder, and those naming its GCS port
+        (the client server names only the head's address); actors die with their raylet."""
+        by_port = [p for p in processes_with(f":{self.port}") if b"ray" in _cmdline(p)]
+        return set(processes_with(str(self.temp_dir))) | set(by_port)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
+def _is_raylet(pid: int, temp_dir: Path) -> bool:
+    cmdline = _cmdline(pid)
+    return b"/raylet/raylet" in cmdline.split(b"\0")[0] and str(temp_dir).encode() in cmdline
