@@ -28,7 +28,11 @@ WORKER_IP = "127.0.0.2"
 # Logical resources per node: enough for the tests' n1-standard-4 gangs on each node.
 NODE_CPUS = 8
 NODE_MEMORY_BYTES = 32 * 1024**3
-HEALTH_CHECKS = {"health_check_period_ms": 500, "health_check_failure_threshold": 3, "health_check_timeout_ms": 500}
+HEALTH_CHECKS = {
+    "health_check_period_ms": 500,
+    "health_check_failure_threshold": 3,
+    "health_check_timeout_ms": 500,
+}
 START_TIMEOUT_S = 120.0
 
 
@@ -70,8 +74,8 @@ class RayCluster:
     def alive_nodes(self) -> int:
         """Live nodes as the GCS reports them, asked through the `ray` CLI's own Python."""
         code = (
-            "import ray; ray.init(address=%r, logging_level='ERROR', log_to_driver=False); "
-            "print(sum(1 for n in ray.nodes() if n['Alive']))" % self.address
+            f"import ray; ray.init(address={self.address!r}, logging_level='ERROR', log_to_driver=False); "
+            "print(sum(1 for n in ray.nodes() if n['Alive']))"
         )
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         return int(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else 0
