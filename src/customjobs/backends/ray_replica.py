@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from customjobs.backends import procfs
 from customjobs.backends.environment import ReplicaPlan
 from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
 from customjobs.domain.spec import PoolSpec
@@ -141,10 +142,6 @@ class ReplicaHost:
                 os.killpg(self._proc.pid, signal.SIGKILL if force else signal.SIGTERM)
 
     def _group_alive(self) -> bool:
-        if self._proc is None:
-            return False
-        try:
-            os.killpg(self._proc.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        return True
+        # Zombies do not count: the keeper is re-parented when its launcher exits, and
+        # whoever reaps it then may take its time.
+        return self._proc is not None and procfs.group_alive(self._proc.pid)
