@@ -1,14 +1,17 @@
 """A replica's keeper on a Ray node: runs the command, and takes it down with its actor.
 
-`python -m customjobs.backends.keeper WATCH_PID EXIT_FILE -- ARGV...`
+`python -m customjobs.backends.keeper WATCH_PID PREFIX -- ARGV...`
 
 The Ray backend's replica actor (ray_replica.py) starts the user's command through this
 program, in a session of its own, so one signal to the process group reaches the whole
 tree. The keeper first forks and lets its parent exit: Ray kills a worker's direct
 children when the worker dies, and a keeper killed that way could not clean up. The
-forked keeper stays in the same process group, runs the command, and:
-- writes the command's exit status, shell-style (128+N for signal N), to EXIT_FILE
-  (atomically), so exit codes and failure messages read exactly as on the local backends;
+parent writes the forked keeper's pid to PREFIX.pid before it exits (so the actor always
+knows which process to watch), and the keeper, in the same process group, runs the
+command and:
+- writes the command's exit status, shell-style (128+N for signal N), to PREFIX.exit
+  (atomically), as wrapper.py does for the local backends, so exit codes and failure
+  messages read exactly the same;
 - watches WATCH_PID, the actor's process: when it is gone (its node's raylet was killed,
   the actor was killed), it stops the whole group, so no replica outlives what Ray says
   is gone.
@@ -50,10 +53,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _record(exit_file: Path, code: int) -> None:
-    tmp = exit_file.with_name(exit_file.name + ".tmp")
-    tmp.write_text(f"{code}\n")
-    tmp.rename(exit_file)
+def _write(path: Path, value: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(f"{value}\n")
+    tmp.rename(path)
 
 
 def run(watch_pid: int, exit_file: Path, argv: list[str]) -> int:
@@ -63,7 +66,7 @@ def run(watch_pid: int, exit_file: Path, argv: list[str]) -> int:
         child = subprocess.Popen(argv)
     except OSError as exc:
         print(f"customjobs: the replica's command could not be started: {exc}", file=sys.stderr, flush=True)
-        _record(exit_file, 127)
+        _write(exit_file, 127)
         return 127
     while True:
         try:
@@ -74,7 +77,7 @@ def run(watch_pid: int, exit_file: Path, argv: list[str]) -> int:
             _take_down_group(child, exit_file)
             return ORPHANED_EXIT
         code = 128 - code if code < 0 else code
-        _record(exit_file, code)
+        _write(exit_file, code)
         return code
 
 
@@ -84,7 +87,7 @@ def _take_down_group(child: subprocess.Popen[bytes], exit_file: Path) -> None:
     os.killpg(group, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=ORPHAN_GRACE_S)
-    _record(exit_file, ORPHANED_EXIT)
+    _write(exit_file, ORPHANED_EXIT)
     # Kills the keeper too, and whatever the command left behind in the group.
     os.killpg(group, signal.SIGKILL)
 
@@ -92,12 +95,15 @@ def _take_down_group(child: subprocess.Popen[bytes], exit_file: Path) -> None:
 def main() -> None:
     args = sys.argv[1:]
     if len(args) < 4 or args[2] != "--":
-        print("usage: python -m customjobs.backends.keeper WATCH_PID EXIT_FILE -- ARGV...", file=sys.stderr)
+        print("usage: python -m customjobs.backends.keeper WATCH_PID PREFIX -- ARGV...", file=sys.stderr)
         sys.exit(2)
+    prefix = args[1]
     # The parent exits at once (the actor reaps it); the keeper goes on in the same group.
-    if os.fork() != 0:
+    child = os.fork()
+    if child != 0:
+        _write(Path(f"{prefix}.pid"), child)
         os._exit(0)
-    sys.exit(run(int(args[0]), Path(args[1]), args[3:]))
+    sys.exit(run(int(args[0]), Path(f"{prefix}.exit"), args[3:]))
 
 
 if __name__ == "__main__":

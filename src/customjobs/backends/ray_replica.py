@@ -27,6 +27,7 @@ from pathlib import Path
 from customjobs.backends import procfs
 from customjobs.backends.environment import ReplicaPlan
 from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
+from customjobs.backends.wrapper import read_exit, read_pid
 from customjobs.domain.spec import PoolSpec
 
 
@@ -69,7 +70,8 @@ class ReplicaHost:
         self._attempt_dir = self._job_dir / f"attempt-{attempt}"
         self._attempt_dir.mkdir(parents=True, exist_ok=True)
         self._log = self._attempt_dir / f"{replica}.log"
-        self._exit_file = self._attempt_dir / f"{replica}.exit"
+        # The keeper writes PREFIX.pid and PREFIX.exit, as the local backends' wrapper does.
+        self._prefix = self._attempt_dir / replica
         # The keeper's launcher: it exits at once, and its pid is the replica's process group.
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -91,7 +93,7 @@ class ReplicaHost:
             cwd.mkdir(exist_ok=True)
             keeper = [
                 *(sys.executable, "-m", "customjobs.backends.keeper"),
-                *(str(os.getpid()), str(self._exit_file), "--"),
+                *(str(os.getpid()), str(self._prefix), "--"),
             ]
             with open(self._log, "ab") as out:
                 self._proc = subprocess.Popen(
@@ -111,11 +113,8 @@ class ReplicaHost:
         return self._proc is not None
 
     def poll(self, offset: int, limit: int) -> Progress:
-        if self._proc is not None:
-            self._proc.poll()  # reaps the keeper's launcher, which exits at once
-        alive = self._group_alive()
         # The exit status first: a log read after it holds every line the replica wrote.
-        code = self._exit_code(alive)
+        code = self._exit_code()
         try:
             with open(self._log, "rb") as f:
                 f.seek(offset)
@@ -123,18 +122,27 @@ class ReplicaHost:
         except FileNotFoundError:
             chunk = b""
         more = len(chunk) > limit
-        return Progress(chunk[:limit], code, more, alive)
+        return Progress(chunk[:limit], code, more, self._group_alive())
 
-    def _exit_code(self, group_alive: bool) -> int | None:
-        try:
-            return int(self._exit_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            pass
-        if self._proc is None or group_alive:
-            return None
-        # Every process of the group is gone and the keeper wrote nothing: it was killed
-        # (SIGKILL to the group, by a forced stop), as a shell would report it.
-        return 128 + signal.SIGKILL
+    def _keeper_alive(self) -> bool:
+        """The launcher, until it exits; then the keeper it forked (its pid file is written
+        before the launcher exits). Asked of /proc/PID, not by listing /proc, which may not
+        show a process forked a moment ago."""
+        if self._proc is None:
+            return False
+        if self._proc.poll() is None:
+            return True
+        keeper = read_pid(self._prefix)
+        return keeper is not None and procfs.is_alive(keeper[0])
+
+    def _exit_code(self) -> int | None:
+        code = read_exit(self._prefix)
+        if code is not None or self._proc is None or self._keeper_alive():
+            return code
+        # The keeper is gone: it wrote its status just before it ended, or it was killed
+        # (SIGKILL to the group, by a forced stop) and a shell would say 137.
+        code = read_exit(self._prefix)
+        return 128 + signal.SIGKILL if code is None else code
 
     def stop(self, force: bool) -> None:
         if self._proc is not None:
@@ -142,6 +150,5 @@ class ReplicaHost:
                 os.killpg(self._proc.pid, signal.SIGKILL if force else signal.SIGTERM)
 
     def _group_alive(self) -> bool:
-        # Zombies do not count: the keeper is re-parented when its launcher exits, and
-        # whoever reaps it then may take its time.
-        return self._proc is not None and procfs.group_alive(self._proc.pid)
+        """Some process of the replica is left: the keeper, or what the command left behind."""
+        return self._proc is not None and (self._keeper_alive() or procfs.group_alive(self._proc.pid))
