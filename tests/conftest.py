@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from support.ray_cluster import RayCluster
 from support.server import ServerProcess
 
 
@@ -30,3 +31,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A real two-node Ray cluster (head + worker, each its own `ray start`), for the session."""
+    cluster = RayCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def node_addresses() -> set[str]:
+    """The addresses replicas of the module's `server` run at (tests/ray overrides it)."""
+    return {"127.0.0.1"}

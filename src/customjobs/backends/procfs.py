@@ -60,9 +60,10 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     # Zombies keep a group "existing" until reaped; only living members count.
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-                return True
+    with os.scandir("/proc") as entries:  # closed on the early return too
+        for entry in entries:
+            if entry.name.isdigit():
+                fields = _stat_fields(int(entry.name))
+                if fields is not None and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                    return True
     return False

@@ -112,6 +112,8 @@ class RayBackend:
             logging_level=logging.WARNING,
             log_to_driver=False,
             configure_logging=False,
+            # A second backend in one process (tests' restarted server) shares the connection.
+            ignore_reinit_error=True,
         )
         self._host_class: Any = ray.remote(ReplicaHost)
         self.cluster = ClusterView()

@@ -52,7 +52,7 @@ def list_objects(buckets: LocalBuckets, bucket: str, query: ListQuery) -> Listin
     for name, is_folder in _walk(root, query.prefix, query.delimiter == "/"):
         if is_folder:
             entries[name] = True
-            if query.include_trailing_delimiter and not any(os.scandir(root / name)):
+            if query.include_trailing_delimiter and _is_empty(root / name):
                 entries[name + "\0object"] = False
             continue
         if glob is not None and not glob.fullmatch(name):
@@ -157,3 +157,8 @@ def _glob_regex(glob: str) -> re.Pattern[str]:
             out.append(re.escape(c))
         i += 1
     return re.compile("".join(out))
+
+
+def _is_empty(folder: Path) -> bool:
+    with os.scandir(folder) as entries:  # closed after the first entry, not left to the GC
+        return next(entries, None) is None
