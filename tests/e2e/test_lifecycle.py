@@ -44,7 +44,7 @@ def client(server: ServerProcess) -> av1.JobServiceClient:
 
 
 def test_two_pool_job_sees_vertex_environment_and_succeeds(
-    client: av1.JobServiceClient, tmp_path: Path
+    client: av1.JobServiceClient, tmp_path: Path, node_addresses: set[str]
 ) -> None:
     out = tmp_path / "out"
     command = [sys.executable, "-c", REPLICA_SCRIPT]
@@ -73,7 +73,8 @@ def test_two_pool_job_sees_vertex_environment_and_succeeds(
     cluster = records["workerpool0-0"]["CLUSTER_SPEC"]["cluster"]
     hosts = cluster["workerpool0"] + cluster["workerpool1"]
     assert len(cluster["workerpool1"]) == 2 and len(set(hosts)) == 3
-    assert all(h.startswith("127.0.0.1:") for h in hosts)
+    # Addresses of the nodes the replicas run on (this machine's loopback, or Ray nodes').
+    assert {h.rsplit(":", 1)[0] for h in hosts} <= node_addresses
     for name, record in records.items():
         spec_env = record["CLUSTER_SPEC"]
         assert spec_env["environment"] == "cloud"
@@ -83,7 +84,7 @@ def test_two_pool_job_sees_vertex_environment_and_succeeds(
         tf = json.loads(record["TF_CONFIG"])
         assert tf["cluster"] == {"chief": cluster["workerpool0"], "worker": cluster["workerpool1"]}
         assert record["WORLD_SIZE"] == "3"
-        assert record["MASTER_ADDR"] == "127.0.0.1"
+        assert record["MASTER_ADDR"] == cluster["workerpool0"][0].rsplit(":", 1)[0]
         assert record["MASTER_PORT"] == cluster["workerpool0"][0].split(":")[1]
         assert record["CLOUD_ML_JOB_ID"] == job_id
         assert record["CLOUD_ML_PROJECT_ID"] == "test-project"

@@ -16,6 +16,7 @@ restarted server finds them again by name.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -88,7 +89,12 @@ class ReplicaHost:
                     "containerSpec.command + args on its node, and both are empty."
                 )
             host_path = os.environ.get("PATH", "")
-            env = {**os.environ, **job_environment(self._job_dir, options, host_path), **plan.env}
+            self._job_dir.mkdir(parents=True, exist_ok=True)
+            # Replicas of one job on one node share its environment: one of them makes it.
+            with open(self._job_dir / "environment.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                job_env = job_environment(self._job_dir, options, host_path)
+            env = {**os.environ, **job_env, **plan.env}
             cwd = self._attempt_dir / f"{plan.name}.cwd"
             cwd.mkdir(exist_ok=True)
             keeper = [

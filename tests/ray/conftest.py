@@ -1,0 +1,37 @@
+"""tests/ray: the same jobs, through the same clients, on a real two-node Ray cluster.
+
+This folder's `server` is `customjobs serve --backend ray` against the session's cluster
+(tests/support/ray_cluster.py), so test modules here run suites of tests/e2e unchanged
+(they import the test functions, whose `server` and `node_addresses` fixtures resolve to
+the ones below) and add what only a cluster has: nodes that die, replicas on two nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from support.ray_cluster import RayCluster
+from support.server import ServerProcess
+
+
+def ray_server(cluster: RayCluster, data_dir: object, *extra: str) -> ServerProcess:
+    return ServerProcess(
+        data_dir,  # type: ignore[arg-type]
+        "--backend", "ray", "--ray-address", cluster.address,
+        "--ray-node-dir", str(cluster.temp_dir / "nodes"), *extra,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server(ray_cluster: RayCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    srv = ray_server(ray_cluster, tmp_path_factory.mktemp("ray-server"))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def node_addresses(ray_cluster: RayCluster) -> set[str]:
+    return set(ray_cluster.raylet_ips().values())
