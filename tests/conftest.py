@@ -46,5 +46,5 @@ def ray_cluster() -> Iterator[RayCluster]:
 
 @pytest.fixture(scope="module")
 def node_addresses() -> set[str]:
-    """The addresses replicas of the module's `server` run at (tests/ray overrides it)."""
+    """The addresses replicas of the module's `server` run at (tests/on_ray overrides it)."""
     return {"127.0.0.1"}

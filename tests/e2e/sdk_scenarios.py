@@ -123,6 +123,16 @@ def cancel_running() -> None:
     assert job.gca_resource.error.code == 1
 
 
+def timeout_fails() -> None:
+    job = _custom_job("sdk-timeout", _pool(["sleep", "600"]))
+    job.submit(timeout=1)  # scheduling.timeout: 1s
+    with pytest.raises(RuntimeError, match="Job failed with"):
+        job.wait_for_completion()
+    assert job.state == JobState.JOB_STATE_FAILED
+    assert job.gca_resource.error.code == 4  # DEADLINE_EXCEEDED
+    assert "timeout of 1s" in job.gca_resource.error.message
+
+
 def delete() -> None:
     job = _custom_job("sdk-delete", _pool(["true"]))
     job.run(sync=True)
@@ -134,7 +144,15 @@ def delete() -> None:
 
 SCENARIOS: dict[str, Callable[[], None]] = {
     fn.__name__: fn
-    for fn in (run_two_pools, submit_and_wait, failing_job_raises, list_and_get, cancel_running, delete)
+    for fn in (
+        run_two_pools,
+        submit_and_wait,
+        failing_job_raises,
+        list_and_get,
+        cancel_running,
+        timeout_fails,
+        delete,
+    )
 }
 
 

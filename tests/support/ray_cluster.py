@@ -6,7 +6,7 @@ CLUSTER_SPEC and MASTER_ADDR carry two different node addresses. The head is tol
 notice a dead node within about 2 s (health checks every 0.5 s), so a test that kills
 the worker's raylet can state a tight bound. Everything lives under a temporary folder of
 its own; stop() kills exactly this cluster's processes, never another Ray on the machine.
-Used by tests/ray and by bench/b8_ray.py.
+Used by tests/on_ray and by bench/b8_ray.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from support.server import free_port, processes_with
+from support.server import ServerProcess, free_port, processes_with
 
 WORKER_IP = "127.0.0.2"
 # Logical resources per node: enough for the tests' n1-standard-4 gangs on each node.
@@ -121,6 +121,15 @@ class RayCluster:
         (the client server names only the head's address); actors die with their raylet."""
         by_port = [p for p in processes_with(f":{self.port}") if b"ray" in _cmdline(p)]
         return set(processes_with(str(self.temp_dir))) | set(by_port)
+
+
+def ray_server(cluster: RayCluster, data_dir: Path, *extra: str) -> ServerProcess:
+    """`customjobs serve --backend ray` on this cluster (not yet started)."""
+    return ServerProcess(
+        data_dir,
+        "--backend", "ray", "--ray-address", cluster.address,
+        "--ray-node-dir", str(cluster.temp_dir / "nodes"), *extra,
+    )  # fmt: skip
 
 
 def _cmdline(pid: int) -> bytes:

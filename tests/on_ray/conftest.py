@@ -1,4 +1,4 @@
-"""tests/ray: the same jobs, through the same clients, on a real two-node Ray cluster.
+"""tests/on_ray: the same jobs, through the same clients, on a real two-node Ray cluster.
 
 This folder's `server` is `customjobs serve --backend ray` against the session's cluster
 (tests/support/ray_cluster.py), so test modules here run suites of tests/e2e unchanged
@@ -12,16 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.ray_cluster import RayCluster
+from support.ray_cluster import RayCluster, ray_server
 from support.server import ServerProcess
-
-
-def ray_server(cluster: RayCluster, data_dir: object, *extra: str) -> ServerProcess:
-    return ServerProcess(
-        data_dir,  # type: ignore[arg-type]
-        "--backend", "ray", "--ray-address", cluster.address,
-        "--ray-node-dir", str(cluster.temp_dir / "nodes"), *extra,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
