@@ -11,6 +11,12 @@ from support.ray_cluster import RayCluster
 from support.server import ServerProcess
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the Ray cluster run last, in their order: the cluster (two raylets, about
+    1 GB) starts at the first of them and lives to the end of the session, not through it."""
+    items.sort(key=lambda item: bool(item.get_closest_marker("ray")) or "/on_ray/" in item.nodeid)
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[type[ServerProcess]]:
     started: list[ServerProcess] = []

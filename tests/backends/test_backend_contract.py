@@ -33,7 +33,7 @@ from support.ray_cluster import RayCluster
 from support.server import processes_with
 
 WAIT_S = 60.0
-BACKENDS = ("process", "ray")
+BACKENDS = ("process", pytest.param("ray", marks=pytest.mark.ray))
 
 
 def make_backend(kind: str, data_dir: Path, cluster: RayCluster | None) -> ExecutionBackend:

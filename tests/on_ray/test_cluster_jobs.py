@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 import time
 import uuid
@@ -21,7 +22,7 @@ from google.cloud import aiplatform_v1 as av1
 from e2e.python_packages import job_log
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
 from support.ray_cluster import WORKER_IP, RayCluster, ray_server
-from support.server import ServerProcess, processes_with
+from support.server import ServerProcess, free_port, processes_with
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # A dead node is noticed within ~2 s (health checks every 0.5 s, 3 misses); the rest is
@@ -208,3 +209,37 @@ def test_killing_the_worker_node_fails_a_job_naming_it_and_restarts_one_that_ask
         assert "[workerpool0-0] raylet=" in logs and "[workerpool1-0] raylet=" in logs
     finally:
         ray_cluster.start_worker()
+
+
+def test_an_unreachable_cluster_stops_the_server_at_once_saying_where(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    argv = [sys.executable, "-m", "customjobs.cli.main", "serve", "--port", str(free_port())]
+    argv += ["--data-dir", str(tmp_path), "--backend", "ray", "--ray-address", f"127.0.0.1:{port}"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"Error: cannot connect to the Ray cluster at 127.0.0.1:{port}" in done.stderr
+
+
+def test_cancel_stops_every_replica_then_removes_its_actors_and_placement_group(
+    server: ServerProcess, ray_cluster: RayCluster
+) -> None:
+    marker = f"{uuid.uuid4().int % 10**6}.5"
+    client = rest_client(server.url)
+    spec = job("cancel-ray", pool(["sleep", marker]), pool(["sh", "-c", f"sleep {marker} & wait"], 2))
+    created = client.create_custom_job(parent=PARENT, custom_job=spec)
+    wait_for(client, created.name, {av1.JobState.JOB_STATE_RUNNING}, timeout_s=60)
+    job_id = created.name.rsplit("/", 1)[1]
+    group = f"customjobs-job-{job_id}-attempt-1"
+    assert ray_cluster.placement_group_state(group) == "CREATED"
+    assert ray_cluster.actor_exists(f"{group}-workerpool1-1")
+    deadline = time.monotonic() + 30
+    while len(processes_with(f"sleep {marker}")) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    client.cancel_custom_job(name=created.name)
+    done = wait_for(client, created.name, timeout_s=30)
+    assert done.state == av1.JobState.JOB_STATE_CANCELLED
+    assert processes_with(f"sleep {marker}") == []
+    assert ray_cluster.placement_group_state(group) == "REMOVED"
+    assert not ray_cluster.actor_exists(f"{group}-workerpool1-1")

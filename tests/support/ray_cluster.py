@@ -71,14 +71,36 @@ class RayCluster:
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stdout}\n{result.stderr}")
 
-    def alive_nodes(self) -> int:
-        """Live nodes as the GCS reports them, asked through the `ray` CLI's own Python."""
+    def ask(self, expression: str, namespace: str = "customjobs") -> object:
+        """The value of a Python expression, evaluated by a fresh Ray driver on this cluster
+        (`ray` is imported): Ray's own view, in a process of its own."""
         code = (
-            f"import ray; ray.init(address={self.address!r}, logging_level='ERROR', log_to_driver=False); "
-            "print(sum(1 for n in ray.nodes() if n['Alive']))"
+            f"import json, ray; ray.init(address={self.address!r}, namespace={namespace!r}, "
+            "logging_level='ERROR', log_to_driver=False)\n"
+            f"print('ANSWER ' + json.dumps({expression}))"
         )
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-        return int(result.stdout.strip().splitlines()[-1]) if result.returncode == 0 else 0
+        if result.returncode != 0:
+            raise RuntimeError(f"asking Ray for {expression} failed:\n{result.stderr}")
+        answer = [line for line in result.stdout.splitlines() if line.startswith("ANSWER ")][-1]
+        return json.loads(answer.removeprefix("ANSWER "))
+
+    def alive_nodes(self) -> int:
+        """Live nodes as the GCS reports them."""
+        try:
+            return int(str(self.ask("sum(1 for n in ray.nodes() if n['Alive'])")))
+        except RuntimeError:
+            return 0
+
+    def placement_group_state(self, name: str) -> str | None:
+        """REMOVED, CREATED, PENDING...; None if Ray never had a placement group so named."""
+        table = self.ask("{v['name']: v['state'] for v in ray.util.placement_group_table().values()}")
+        assert isinstance(table, dict)
+        state = table.get(name)
+        return None if state is None else str(state)
+
+    def actor_exists(self, name: str) -> bool:
+        return bool(self.ask(f"[n for n in ray.util.list_named_actors() if n == {name!r}]"))
 
     def wait_for_nodes(self, count: int, timeout_s: float = START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s

@@ -52,6 +52,10 @@ class LaunchRequest:
         return self.allocation.replica(replica) if self.allocation is not None else None
 
 
+class BackendUnavailable(ValueError):
+    """The backend asked for cannot be used (unknown, not installed, cluster unreachable); for the user."""
+
+
 class LaunchError(Exception):
     """The job cannot be started as specified; the message is for the user."""
 

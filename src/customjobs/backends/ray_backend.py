@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from customjobs.backends import limits
 from customjobs.backends.base import (
+    BackendUnavailable,
     Handle,
     LaunchError,
     LaunchRequest,
@@ -68,6 +70,8 @@ STRATEGIES = ("SPREAD", "STRICT_SPREAD", "PACK", "STRICT_PACK")
 CHUNK_BYTES = 1 << 20
 # How long a poll waits for the replicas' answers before it reports what it knew.
 POLL_WAIT_S = 0.2
+# How long the server waits for the Ray head's port at start-up.
+CONNECT_TIMEOUT_S = 5.0
 # How long a launch waits for the actors to report their nodes and start their replicas.
 ACTOR_START_TIMEOUT_S = 120.0
 
@@ -99,22 +103,27 @@ class RayBackend:
 
     def __init__(self, settings: Settings, notify: Callable[[], None] = lambda: None) -> None:
         if settings.ray_placement_strategy not in STRATEGIES:
-            raise ValueError(
+            raise BackendUnavailable(
                 f"--ray-placement-strategy {settings.ray_placement_strategy!r}: "
                 f"expected one of {', '.join(STRATEGIES)}"
             )
         self._notify = notify
         self._settings = settings
+        _check_reachable(settings.ray_address)
         # The driver connection: detached actors and placement groups outlive it.
-        ray.init(
-            address=settings.ray_address,
-            namespace=settings.ray_namespace,
-            logging_level=logging.WARNING,
-            log_to_driver=False,
-            configure_logging=False,
-            # A second backend in one process (tests' restarted server) shares the connection.
-            ignore_reinit_error=True,
-        )
+        try:
+            ray.init(
+                address=settings.ray_address,
+                namespace=settings.ray_namespace,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+                configure_logging=False,
+                # A second backend in one process (tests' restarted server) shares the connection.
+                ignore_reinit_error=True,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = settings.ray_address or "$RAY_ADDRESS or a local cluster"
+            raise BackendUnavailable(f"cannot connect to the Ray cluster at {where}: {exc}") from exc
         self._host_class: Any = ray.remote(ReplicaHost)
         self.cluster = ClusterView()
         # Paths on the nodes: buckets as the server sees them (shared, or the same machine),
@@ -359,6 +368,18 @@ def _entry(request: LaunchRequest, name: str, placement: Placement, log_base: in
         "log": str(request.log_path(name)),
         "log_base": log_base,
     }
+
+
+def _check_reachable(address: str | None) -> None:
+    """Fail at once on a GCS address nothing listens at: ray.init would retry for minutes."""
+    address = address or ""
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():  # None, "auto", ray://: Ray's own lookup
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise BackendUnavailable(f"cannot connect to the Ray cluster at {address}: {exc}") from exc
 
 
 def _size(path: Path) -> int:

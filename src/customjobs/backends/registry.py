@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from customjobs.backends.base import ExecutionBackend
+from customjobs.backends.base import BackendUnavailable, ExecutionBackend
 from customjobs.backends.container import ContainerBackend, auto_backend
 from customjobs.backends.local import LocalProcessBackend
 from customjobs.config import Settings
@@ -22,7 +22,7 @@ BACKENDS: dict[str, Factory] = {
 }
 
 
-class UnknownBackend(ValueError):
+class UnknownBackend(BackendUnavailable):
     pass
 
 

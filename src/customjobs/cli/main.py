@@ -196,9 +196,11 @@ def serve(
         **capacity.settings(),
         security=security,
     )
+    from customjobs.backends.base import BackendUnavailable
+
     try:
         runtime = build_runtime(settings)
-    except SecurityConfigError as exc:
+    except (SecurityConfigError, BackendUnavailable) as exc:
         raise click.ClickException(str(exc)) from exc
     rest_tls = tls_files_for(settings, tls_cert, tls_key) if security.rest_tls else None
     scheme = "https" if rest_tls else "http"
