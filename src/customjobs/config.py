@@ -57,6 +57,8 @@ class Settings:
     ray_placement_strategy: str = "SPREAD"
     # How long a job's placement group may wait for the cluster before the job fails.
     ray_placement_timeout_s: float = 60.0
+    # After this long without an answer from the Ray cluster, its jobs' replicas count as lost.
+    ray_unreachable_grace_s: float = 300.0
     # A folder on every Ray node for replicas' logs, working folders and Python environments.
     ray_node_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "customjobs-ray")
     # The jobs folder when it is not `data_dir / jobs_dir_name`: servers sharing one database

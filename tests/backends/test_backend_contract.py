@@ -41,10 +41,10 @@ def make_backend(kind: str, data_dir: Path, cluster: RayCluster | None) -> Execu
         from customjobs.backends.local import LocalProcessBackend
 
         return LocalProcessBackend(Settings(data_dir=data_dir))
-    from customjobs.backends.ray_backend import RayBackend
+    from customjobs.backends.ray_bridge import RayBridge
 
     assert cluster is not None
-    return RayBackend(
+    return RayBridge(
         Settings(
             data_dir=data_dir, backend="ray", ray_address=cluster.address, ray_node_dir=data_dir / "nodes"
         )

@@ -126,6 +126,12 @@ class RayCluster:
                         out[pid] = arg.split(b"=", 1)[1].decode()
         return out
 
+    def kill_head(self) -> None:
+        """The head's GCS dies (the cluster's control plane); raylets follow within a minute."""
+        for pid in self._processes():
+            if b"/gcs/gcs_server" in _cmdline(pid).split(b"\0")[0]:
+                os.kill(pid, signal.SIGKILL)
+
     def kill_worker(self) -> None:
         """The worker node dies: its raylet is killed outright (its workers go with it)."""
         os.kill(self.raylet_pid(WORKER_IP), signal.SIGKILL)

@@ -5,6 +5,7 @@ An unknown name is an error at start-up, never a silent fall back to another bac
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 
 from customjobs.backends.base import BackendUnavailable, ExecutionBackend
@@ -44,10 +45,8 @@ def _ray_backend(settings: Settings, notify: Callable[[], None]) -> ExecutionBac
             f"--backend ray runs replicas as host processes on the Ray nodes; --runtime "
             f"{settings.runtime} (containers on Ray) is not supported yet"
         )
-    try:
-        from customjobs.backends.ray_backend import RayBackend
-    except ImportError as exc:
-        raise UnknownBackend(
-            f"--backend ray needs Ray on this server: pip install 'customjobs[ray]' ({exc})"
-        ) from exc
-    return RayBackend(settings, notify)
+    if importlib.util.find_spec("ray") is None:
+        raise UnknownBackend("--backend ray needs Ray on this server: pip install 'customjobs[ray]'")
+    from customjobs.backends.ray_bridge import RayBridge
+
+    return RayBridge(settings, notify)

@@ -24,6 +24,7 @@ class BackendOptions:
     ray_namespace: str
     ray_placement_strategy: str
     ray_placement_timeout: float
+    ray_unreachable_grace: float
     ray_node_dir: Path | None
 
     def settings(self) -> dict[str, Any]:
@@ -34,6 +35,7 @@ class BackendOptions:
             "ray_namespace": self.ray_namespace,
             "ray_placement_strategy": self.ray_placement_strategy,
             "ray_placement_timeout_s": self.ray_placement_timeout,
+            "ray_unreachable_grace_s": self.ray_unreachable_grace,
         }
         if self.ray_node_dir is not None:
             values["ray_node_dir"] = self.ray_node_dir
@@ -63,6 +65,10 @@ _OPTIONS = (
         show_default=True, help="Seconds a job's placement group may wait for the cluster before it fails.",
     ),
     click.option(
+        "--ray-unreachable-grace", type=click.FloatRange(min=0), default=300.0, show_default=True,
+        help="Seconds the Ray cluster may not answer before its running jobs' replicas count as lost.",
+    ),
+    click.option(
         "--ray-node-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
         help="Folder on every Ray node for replicas' working files "
         "[default: TMPDIR/customjobs-ray].",
@@ -81,11 +87,18 @@ def backend_options(func: Callable[..., None]) -> Callable[..., None]:
         ray_namespace: str,
         ray_placement_strategy: str,
         ray_placement_timeout: float,
+        ray_unreachable_grace: float,
         ray_node_dir: Path | None,
         **kwargs: Any,
     ) -> None:
         kwargs["backend"] = BackendOptions(
-            backend, ray_address, ray_namespace, ray_placement_strategy, ray_placement_timeout, ray_node_dir
+            backend,
+            ray_address,
+            ray_namespace,
+            ray_placement_strategy,
+            ray_placement_timeout,
+            ray_unreachable_grace,
+            ray_node_dir,
         )
         func(*args, **kwargs)
 
