@@ -243,3 +243,6 @@ def test_cancel_stops_every_replica_then_removes_its_actors_and_placement_group(
     assert processes_with(f"sleep {marker}") == []
     assert ray_cluster.placement_group_state(group) == "REMOVED"
     assert not ray_cluster.actor_exists(f"{group}-workerpool1-1")
+    # The attempt's files on the nodes went with it (its log is home); the job's folders stay.
+    assert list((ray_cluster.temp_dir / "nodes").glob(f"*/job-{job_id}/venv"))
+    assert list((ray_cluster.temp_dir / "nodes").glob(f"*/job-{job_id}/attempt-1")) == []

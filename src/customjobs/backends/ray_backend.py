@@ -70,6 +70,8 @@ STRATEGIES = ("SPREAD", "STRICT_SPREAD", "PACK", "STRICT_PACK")
 CHUNK_BYTES = 1 << 20
 # How long a poll waits for the replicas' answers before it reports what it knew.
 POLL_WAIT_S = 0.2
+# How long a release waits for the nodes to drop an attempt's files.
+CLEANUP_TIMEOUT_S = 10.0
 # How long the server waits for the Ray head's port at start-up.
 CONNECT_TIMEOUT_S = 5.0
 # How long a launch waits for the actors to report their nodes and start their replicas.
@@ -319,11 +321,13 @@ class RayBackend:
                 actor.stop.remote(force)  # its answer does not matter: polls tell what stopped
 
     def release(self, handle: Handle) -> None:
+        actors = [a for a in (self._actor(r["actor"]) for r in handle["replicas"]) if a is not None]
+        with contextlib.suppress(RayActorError, GetTimeoutError):
+            ray.get([a.cleanup.remote() for a in actors], timeout=CLEANUP_TIMEOUT_S)
+        for actor in actors:
+            _kill(actor)
         for replica in handle["replicas"]:
             key = replica["actor"]
-            actor = self._actor(key)
-            if actor is not None:
-                _kill(actor)
             for cache in (self._actors, self._inflight, self._seen):
                 cache.pop(key, None)
         _remove_group(handle["placement_group"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -149,6 +150,12 @@ class ReplicaHost:
         # (SIGKILL to the group, by a forced stop) and a shell would say 137.
         code = read_exit(self._prefix)
         return 128 + signal.SIGKILL if code is None else code
+
+    def cleanup(self) -> None:
+        """The attempt is over and its log is home: drop its files on this node (the job's
+        environment stays for a restart of the job)."""
+        if not self._group_alive():
+            shutil.rmtree(self._attempt_dir, ignore_errors=True)
 
     def stop(self, force: bool) -> None:
         if self._proc is not None:
