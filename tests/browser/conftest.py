@@ -7,6 +7,7 @@ console never shown to a browser is not tested.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from support.server import ServerProcess
 
 # The pages as the last test run drew them, committed for the README.
 SCREENSHOTS = chromium_setup.REPO / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = "CUSTOMJOBS_UPDATE_SCREENSHOTS"
 # Room for several jobs at once: a job a test keeps running never queues the next one.
 ROOMY = ("--cpus", "64", "--memory-gb", "256")
 VIEWPORT = {"width": 1280, "height": 900}
@@ -75,13 +77,15 @@ def project(console_server: ServerProcess) -> Iterator[str]:
 
 @pytest.fixture
 def screenshot(tmp_path: Path) -> Shot:
-    """Save a page under the test's tmp dir, and copy it to docs/screenshots/."""
+    """Save a page under the test's tmp dir; with CUSTOMJOBS_UPDATE_SCREENSHOTS=1, copy it to
+    docs/screenshots/ too (a plain test run leaves the committed pictures alone)."""
 
     def take(shown: Page, name: str) -> Path:
         path = tmp_path / f"{name}.png"
         shown.screenshot(path=str(path), full_page=True)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
+        if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, SCREENSHOTS / f"{name}.png")
         return path
 
     return take
