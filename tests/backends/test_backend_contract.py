@@ -261,6 +261,8 @@ def test_reattach_after_a_launch_interrupted_midway(
     first = factory()
     request = request_for(one_pool(py("import time; time.sleep(2); print('finished')")), tmp_path)
     first.start(request)
+    # A restarted server comes back seconds later; by then the replica has recorded itself.
+    time.sleep(1.0)
     second = factory()
     handle = second.reattach(request, ["workerpool0-0"])
     assert handle is not None

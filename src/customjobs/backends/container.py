@@ -101,7 +101,7 @@ class ContainerBackend:
         staged = request.workdir / "packages"
         staged.mkdir(exist_ok=True)
         mounts = (
-            *_output_mounts(spec.base_output_uri),
+            *output_mounts(spec.base_output_uri),
             bucket_mount(self.buckets_dir),
             (str(staged), PACKAGES_MOUNT),
         )
@@ -333,7 +333,7 @@ def auto_backend(settings: Settings, notify: Callable[[], None]) -> ExecutionBac
     return ContainerBackend(settings, flavour, notify)
 
 
-def _output_mounts(base_uri: str | None) -> tuple[tuple[str, str], ...]:
+def output_mounts(base_uri: str | None) -> tuple[tuple[str, str], ...]:
     """A local baseOutputDirectory, bind-mounted at its own path so AIP_* paths hold inside too."""
     if not base_uri or base_uri.startswith("gs://"):
         return ()

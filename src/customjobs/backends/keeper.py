@@ -1,6 +1,6 @@
 """A replica's keeper on a Ray node: runs the command, and takes it down with its actor.
 
-`python -m customjobs.backends.keeper WATCH_PID PREFIX -- ARGV...`
+`python -m customjobs.backends.keeper WATCH_PID PREFIX CLEANUP -- ARGV...`
 
 The Ray backend's replica actor (ray_replica.py) starts the user's command through this
 program, in a session of its own, so one signal to the process group reaches the whole
@@ -13,8 +13,9 @@ command and:
   (atomically), as wrapper.py does for the local backends, so exit codes and failure
   messages read exactly the same;
 - watches WATCH_PID, the actor's process: when it is gone (its node's raylet was killed,
-  the actor was killed), it stops the whole group, so no replica outlives what Ray says
-  is gone.
+  the actor was killed), it stops the whole group, and runs CLEANUP (a JSON list: a
+  command, e.g. `podman rm -f NAME` for a container, which outlives its client; [] for
+  none), so no replica outlives what Ray says is gone.
 
 Stdlib only: it runs before anything of the job is set up.
 """
@@ -22,6 +23,7 @@ Stdlib only: it runs before anything of the job is set up.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +34,8 @@ from pathlib import Path
 WATCH_INTERVAL_S = 0.5
 # After the actor is gone: SIGTERM to the group, then SIGKILL this much later.
 ORPHAN_GRACE_S = 2.0
+# How long CLEANUP may take.
+CLEANUP_TIMEOUT_S = 60.0
 # What the keeper reports when it stopped its replica because the actor was gone.
 ORPHANED_EXIT = 137
 
@@ -59,7 +63,7 @@ def _write(path: Path, value: int) -> None:
     tmp.rename(path)
 
 
-def run(watch_pid: int, exit_file: Path, argv: list[str]) -> int:
+def run(watch_pid: int, exit_file: Path, argv: list[str], cleanup: list[str]) -> int:
     signal.signal(signal.SIGTERM, _ignore)
     signal.signal(signal.SIGINT, _ignore)
     try:
@@ -74,19 +78,22 @@ def run(watch_pid: int, exit_file: Path, argv: list[str]) -> int:
         except subprocess.TimeoutExpired:
             if _alive(watch_pid):
                 continue
-            _take_down_group(child, exit_file)
+            _take_down_group(child, exit_file, cleanup)
             return ORPHANED_EXIT
         code = 128 - code if code < 0 else code
         _write(exit_file, code)
         return code
 
 
-def _take_down_group(child: subprocess.Popen[bytes], exit_file: Path) -> None:
+def _take_down_group(child: subprocess.Popen[bytes], exit_file: Path, cleanup: list[str]) -> None:
     print("customjobs: the replica's Ray actor is gone; stopping the replica", file=sys.stderr, flush=True)
     group = os.getpgrp()
     os.killpg(group, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=ORPHAN_GRACE_S)
+    if cleanup:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(cleanup, stdin=subprocess.DEVNULL, capture_output=True, timeout=CLEANUP_TIMEOUT_S)
     _write(exit_file, ORPHANED_EXIT)
     # Kills the keeper too, and whatever the command left behind in the group.
     os.killpg(group, signal.SIGKILL)
@@ -94,8 +101,10 @@ def _take_down_group(child: subprocess.Popen[bytes], exit_file: Path) -> None:
 
 def main() -> None:
     args = sys.argv[1:]
-    if len(args) < 4 or args[2] != "--":
-        print("usage: python -m customjobs.backends.keeper WATCH_PID PREFIX -- ARGV...", file=sys.stderr)
+    if len(args) < 5 or args[3] != "--":
+        print(
+            "usage: python -m customjobs.backends.keeper WATCH_PID PREFIX CLEANUP -- ARGV...", file=sys.stderr
+        )
         sys.exit(2)
     prefix = args[1]
     # The parent exits at once (the actor reaps it); the keeper goes on in the same group.
@@ -103,7 +112,7 @@ def main() -> None:
     if child != 0:
         _write(Path(f"{prefix}.pid"), child)
         os._exit(0)
-    sys.exit(run(int(args[0]), Path(f"{prefix}.exit"), args[3:]))
+    sys.exit(run(int(args[0]), Path(f"{prefix}.exit"), args[4:], json.loads(args[2])))
 
 
 if __name__ == "__main__":

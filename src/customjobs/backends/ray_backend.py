@@ -55,11 +55,13 @@ from customjobs.backends.base import (
     ShellCommand,
     ShellUnavailable,
 )
-from customjobs.backends.environment import make_local_output_dirs, plan_replicas
+from customjobs.backends.environment import ReplicaPlan, make_local_output_dirs, plan_replicas
 from customjobs.backends.process_setup import ProcessOptions
 from customjobs.backends.ray_cluster import Bundle, ClusterTooSmall, ClusterView, bundle_for
-from customjobs.backends.ray_replica import Placement, Progress, ReplicaHost
+from customjobs.backends.ray_container import ContainerLaunch
+from customjobs.backends.ray_replica import Placement, Progress, ReplicaHost, ReplicaStart
 from customjobs.config import Settings
+from customjobs.domain.spec import PoolSpec
 from customjobs.scheduler.host import Detected
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,8 @@ class RayBackend:
         self._options = ProcessOptions(
             settings.buckets_dir, Path(settings.ray_node_dir) / "python-envs", settings.server_url
         )
+        # `--runtime podman|docker`: replicas are containers on their nodes (ray_container.py).
+        self._container = ContainerLaunch.from_settings(settings)
         self._actors: dict[str, Any] = {}
         self._inflight: dict[str, Any] = {}
         self._seen: dict[str, _Seen] = {}
@@ -172,7 +176,16 @@ class RayBackend:
             make_local_output_dirs(spec.base_output_uri)
             bases = {n: _size(request.log_path(n)) for n in names}
             starts = [
-                a.start.remote(plan, pools[plan.pool_index], self._options)
+                a.start.remote(
+                    ReplicaStart(
+                        plan,
+                        pools[plan.pool_index],
+                        spec,
+                        self._options,
+                        request.grant(plan.name),
+                        self._container,
+                    )
+                )
                 for a, plan in zip(actors, plans, strict=True)
             ]
             errors = ray.get(starts, timeout=ACTOR_START_TIMEOUT_S)
@@ -204,6 +217,10 @@ class RayBackend:
                     request.job_id, name, was.describe(), now.describe(),
                 )  # fmt: skip
         return fitted
+
+    def _replica_start(self, request: LaunchRequest, plan: ReplicaPlan, pool: PoolSpec) -> ReplicaStart:
+        grant = request.grant(plan.name)
+        return ReplicaStart(plan, pool, request.spec, self._options, grant, self._container)
 
     def _wait_placed(self, group: Any, bundles: list[Bundle]) -> None:
         timeout = self._settings.ray_placement_timeout_s

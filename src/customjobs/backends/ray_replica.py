@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -27,10 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from customjobs.backends import procfs
+from customjobs.backends.container_cli import ContainerCli
 from customjobs.backends.environment import ReplicaPlan
 from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
+from customjobs.backends.ray_container import ContainerLaunch, container_replica, missing_image, node_grant
 from customjobs.backends.wrapper import read_exit, read_pid
-from customjobs.domain.spec import PoolSpec
+from customjobs.domain.placement import ReplicaAllocation
+from customjobs.domain.spec import LaunchSpec, PoolSpec
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class Placement:
     node_ip: str
     node_id: str
     port: int
+
+
+@dataclass(frozen=True)
+class ReplicaStart:
+    """What the server sends a replica's actor to start it."""
+
+    plan: ReplicaPlan
+    pool: PoolSpec
+    spec: LaunchSpec
+    options: ProcessOptions
+    grant: ReplicaAllocation | None
+    # How to run it as a container; None: a host process, as the process runtime.
+    container: ContainerLaunch | None
 
 
 @dataclass(frozen=True)
@@ -76,31 +93,37 @@ class ReplicaHost:
         self._prefix = self._attempt_dir / replica
         # The keeper's launcher: it exits at once, and its pid is the replica's process group.
         self._proc: subprocess.Popen[bytes] | None = None
+        self._job_id, self._attempt = job_id, attempt
+        # A container replica's CLI and container name (ray_container.py); None for a process.
+        self._cli: ContainerCli | None = None
+        self._container: str | None = None
 
     def placement(self) -> Placement:
         return Placement(self._node_ip, self._node_id, free_port())
 
-    def start(self, plan: ReplicaPlan, pool: PoolSpec, options: ProcessOptions) -> str | None:
+    def start(self, what: ReplicaStart) -> str | None:
         """Start the replica; None, or why it could not start (for the user)."""
+        plan = what.plan
         try:
-            argv = replica_argv(plan, pool, options)
-            if not argv:
-                return (
-                    f"The replica {plan.name} has no command: the Ray backend runs "
-                    "containerSpec.command + args on its node, and both are empty."
-                )
-            host_path = os.environ.get("PATH", "")
-            self._job_dir.mkdir(parents=True, exist_ok=True)
-            # Replicas of one job on one node share its environment: one of them makes it.
-            with open(self._job_dir / "environment.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                job_env = job_environment(self._job_dir, options, host_path)
-            env = {**os.environ, **job_env, **plan.env}
+            if what.container is None:
+                argv, env = self._host_process(what)
+                if not argv:
+                    return (
+                        f"The replica {plan.name} has no command: the Ray backend runs "
+                        "containerSpec.command + args on its node, and both are empty."
+                    )
+                cleanup: list[str] = []
+            else:
+                problem = missing_image(what.container, what.pool.image_uri, self._node_ip)
+                if problem is not None:
+                    return problem
+                argv, cleanup = self._container_run(what)
+                env = dict(os.environ)  # the node's own, for its container CLI; the job's is in argv
             cwd = self._attempt_dir / f"{plan.name}.cwd"
             cwd.mkdir(exist_ok=True)
             keeper = [
                 *(sys.executable, "-m", "customjobs.backends.keeper"),
-                *(str(os.getpid()), str(self._prefix), "--"),
+                *(str(os.getpid()), str(self._prefix), json.dumps(cleanup), "--"),
             ]
             with open(self._log, "ab") as out:
                 self._proc = subprocess.Popen(
@@ -115,6 +138,31 @@ class ReplicaHost:
         except Exception as exc:  # the user's spec, or this node, cannot run it: say which
             return f"The replica {plan.name} could not be started on Ray node {self._node_ip}: {exc}"
         return None
+
+    def _host_process(self, what: ReplicaStart) -> tuple[list[str], dict[str, str]]:
+        """The command and environment of a host-process replica, as the process runtime's."""
+        argv = list(replica_argv(what.plan, what.pool, what.options))
+        self._job_dir.mkdir(parents=True, exist_ok=True)
+        # Replicas of one job on one node share its environment: one of them makes it.
+        with open(self._job_dir / "environment.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            job_env = job_environment(self._job_dir, what.options, os.environ.get("PATH", ""))
+        return argv, {**os.environ, **job_env, **what.plan.env}
+
+    def _container_run(self, what: ReplicaStart) -> tuple[list[str], list[str]]:
+        """`run` of the replica's container, and the command that removes it."""
+        import ray
+
+        assert what.container is not None
+        gpus = [int(i) for i in ray.get_gpu_ids() if str(i).isdigit()]
+        replica = container_replica(
+            what.container, what.spec, self._job_id, self._attempt, what.plan, what.pool,
+            node_grant(what.grant, gpus), self._attempt_dir / "packages",
+        )  # fmt: skip
+        self._cli = what.container.cli()
+        self._container = replica.name
+        self._cli.remove([replica.name])  # a leftover of an interrupted launch must not block it
+        return replica.argv, self._cli.argv("rm", "--force", replica.name)
 
     def started(self) -> bool:
         return self._proc is not None
@@ -152,16 +200,33 @@ class ReplicaHost:
         return 128 + signal.SIGKILL if code is None else code
 
     def cleanup(self) -> None:
-        """The attempt is over and its log is home: drop its files on this node (the job's
-        environment stays for a restart of the job)."""
-        if not self._group_alive():
-            shutil.rmtree(self._attempt_dir, ignore_errors=True)
+        """The attempt is over and its log is home: drop its container and its files on this
+        node (the job's environment stays for a restart of the job)."""
+        if self._group_alive():
+            return
+        if self._cli is not None and self._container is not None:
+            self._cli.remove([self._container])
+        shutil.rmtree(self._attempt_dir, ignore_errors=True)
 
     def stop(self, force: bool) -> None:
+        # The container first: it outlives a `run` client killed outright.
+        if self._cli is not None and self._container is not None:
+            self._cli.kill([self._container], "KILL" if force else "TERM")
         if self._proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, signal.SIGKILL if force else signal.SIGTERM)
 
     def _group_alive(self) -> bool:
-        """Some process of the replica is left: the keeper, or what the command left behind."""
-        return self._proc is not None and (self._keeper_alive() or procfs.group_alive(self._proc.pid))
+        """Some process of the replica is left: the keeper, what the command left behind, or
+        (once those are gone) a container that could not be removed yet."""
+        if self._proc is None:
+            return False
+        if self._keeper_alive() or procfs.group_alive(self._proc.pid):
+            return True
+        if self._cli is None or self._container is None:
+            return False
+        # Removed before the end is reported, as the container backend does: a job recorded
+        # as ended leaves no container behind, even if the server dies right after.
+        self._cli.remove([self._container])
+        state = self._cli.states([self._container]).get(self._container)
+        return state is not None and state.running

@@ -40,10 +40,10 @@ def make_backend(settings: Settings, notify: Callable[[], None]) -> ExecutionBac
 
 def _ray_backend(settings: Settings, notify: Callable[[], None]) -> ExecutionBackend:
     """Ray is an optional extra (`customjobs[ray]`): imported only when asked for."""
-    if settings.runtime != "process":
+    if settings.runtime not in ("process", "podman", "docker"):
         raise UnknownBackend(
-            f"--backend ray runs replicas as host processes on the Ray nodes; --runtime "
-            f"{settings.runtime} (containers on Ray) is not supported yet"
+            f"--backend ray with --runtime {settings.runtime}: say process, podman or docker "
+            "(what the nodes have cannot be detected from the server)"
         )
     if importlib.util.find_spec("ray") is None:
         raise UnknownBackend("--backend ray needs Ray on this server: pip install 'customjobs[ray]'")
