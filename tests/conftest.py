@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.ray_cluster import RayCluster
+from support.ray_cluster import RayCluster, running_cluster
 from support.server import ServerProcess
 
 
@@ -42,12 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayCluster]:
     """A real two-node Ray cluster (head + worker, each its own `ray start`), for the session."""
-    cluster = RayCluster()
-    try:
-        cluster.start()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,16 @@ def log_of(request: LaunchRequest, replica: str = "workerpool0-0") -> str:
     return request.log_path(replica).read_text()
 
 
+def wait_for_line(backend: ExecutionBackend, handle: Handle, request: LaunchRequest, text: str) -> None:
+    """Polls (which brings a remote log home) until the primary's log shows `text`, while it runs."""
+    deadline = time.monotonic() + WAIT_S
+    while not request.log_path("workerpool0-0").exists() or text not in log_of(request):
+        (fact,) = backend.poll(handle)
+        assert fact.status is ReplicaStatus.RUNNING
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def py(code: str) -> list[str]:
     return [sys.executable, "-u", "-c", code]
 
@@ -157,12 +167,7 @@ def test_lines_arrive_while_the_replica_runs(factory: Callable[[], ExecutionBack
     backend = factory()
     request = request_for(one_pool(py("import time; print('first'); time.sleep(600)")), tmp_path)
     handle = backend.start(request)
-    deadline = time.monotonic() + WAIT_S
-    while "first" not in (log_of(request) if request.log_path("workerpool0-0").exists() else ""):
-        (fact,) = backend.poll(handle)
-        assert fact.status is ReplicaStatus.RUNNING
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for_line(backend, handle, request, "first")
     backend.stop(handle, force=True)
     wait_stopped(backend, handle)
     backend.release(handle)
@@ -220,11 +225,7 @@ def test_force_kills_what_ignores_sigterm(factory: Callable[[], ExecutionBackend
     )
     request = request_for(one_pool(py(code)), tmp_path)
     handle = backend.start(request)
-    deadline = time.monotonic() + WAIT_S
-    while "ready" not in (log_of(request) if request.log_path("workerpool0-0").exists() else ""):
-        backend.poll(handle)
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for_line(backend, handle, request, "ready")
     backend.stop(handle, force=False)
     time.sleep(1.0)
     assert not backend.all_stopped(handle)  # the program outlives SIGTERM: the scheduler escalates

@@ -17,7 +17,7 @@ from google.cloud import aiplatform_v1 as av1
 
 from e2e.python_packages import job_log
 from e2e.vertex import PARENT, job, pool, rest_client
-from support.ray_cluster import RayCluster, ray_server
+from support.ray_cluster import RayCluster, ray_server, running_cluster
 from support.server import processes_with
 
 GRACE_S = 10
@@ -29,12 +29,8 @@ pytestmark = pytest.mark.ray
 
 @pytest.fixture
 def doomed_cluster() -> Iterator[RayCluster]:
-    cluster = RayCluster()
-    try:
-        cluster.start()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 def test_a_lost_cluster_fails_its_jobs_while_the_server_keeps_answering(

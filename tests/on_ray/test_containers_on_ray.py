@@ -17,7 +17,7 @@ from e2e.python_packages import job_log
 from e2e.test_containers import podman_ready, sh  # noqa: F401  (podman_ready: the session's podman)
 from e2e.vertex import PARENT, job, rest_client, wait_for
 from support import podman
-from support.ray_cluster import RayCluster, ray_server
+from support.ray_cluster import RayCluster, ray_server, running_cluster
 from support.server import ServerProcess
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(podman.SETUP_TIMEOUT_S + 180)]
@@ -33,12 +33,8 @@ do sleep 0.1; done; echo "primary done" """
 
 @pytest.fixture(scope="module")
 def container_cluster(podman_ready: None) -> Iterator[RayCluster]:  # noqa: F811
-    cluster = RayCluster()
-    try:
-        cluster.start()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="module")

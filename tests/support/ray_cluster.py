@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from support.server import ServerProcess, free_port, processes_with
@@ -149,6 +150,17 @@ class RayCluster:
         (the client server names only the head's address); actors die with their raylet."""
         by_port = [p for p in processes_with(f":{self.port}") if b"ray" in _cmdline(p)]
         return set(processes_with(str(self.temp_dir))) | set(by_port)
+
+
+@contextlib.contextmanager
+def running_cluster() -> Iterator[RayCluster]:
+    """A started cluster, stopped (its every process) on the way out, whatever happened."""
+    cluster = RayCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def ray_server(cluster: RayCluster, data_dir: Path, *extra: str) -> ServerProcess:
