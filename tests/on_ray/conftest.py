@@ -12,8 +12,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from e2e import sdk_scenarios, test_cli, test_gcloud
+from e2e.vertex import PARENT
+from support.cleanup import cancel_all
 from support.ray_cluster import RayCluster, ray_server
 from support.server import ServerProcess
+
+# Where the suites run here create their jobs.
+PARENTS = (
+    PARENT,
+    f"projects/{sdk_scenarios.PROJECT}/locations/{sdk_scenarios.LOCATION}",
+    f"projects/{test_cli.PROJECT}/locations/{test_cli.REGION}",
+    f"projects/{test_gcloud.PROJECT}/locations/{test_gcloud.REGION}",
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,3 +38,14 @@ def server(ray_cluster: RayCluster, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="module")
 def node_addresses(ray_cluster: RayCluster) -> set[str]:
     return set(ray_cluster.raylet_ips().values())
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The cluster is shared: a job a failed test left running would hold its placement group
+    and starve the next tests' gangs. Cancelled here, so one failure stays one failure."""
+    yield
+    if "server" in request.fixturenames:
+        server: ServerProcess = request.getfixturevalue("server")
+        for parent in PARENTS:
+            cancel_all(server.url, parent)

@@ -54,10 +54,12 @@ class ClusterUnreachable(RuntimeError):
     """No bridge to the Ray cluster now; the scheduler tries again on its next pass."""
 
 
-def _bridge_main(conn: Connection, settings: Settings) -> None:
+def _bridge_main(conn: Connection, settings: Settings, log_level: int) -> None:
     """The child: connect, say so, then answer calls until the pipe closes."""
     from customjobs.backends.ray_backend import RayBackend
 
+    # Its lines go to the server's stderr, as the server's own do.
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         backend = RayBackend(settings)
     except Exception as exc:
@@ -186,7 +188,10 @@ class RayBridge:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(
-            target=_bridge_main, args=(child, self._settings), name="customjobs-ray-bridge", daemon=True
+            target=_bridge_main,
+            args=(child, self._settings, logging.getLogger().getEffectiveLevel()),
+            name="customjobs-ray-bridge",
+            daemon=True,
         )
         process.start()
         child.close()
