@@ -141,6 +141,10 @@ class RayCluster:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for pid in self._processes():
                 with contextlib.suppress(ProcessLookupError):
+                    # A replica's keeper takes its whole process group along: the replica's
+                    # command line does not name this cluster, its keeper's does.
+                    if b"customjobs.backends.keeper" in _cmdline(pid):
+                        os.killpg(os.getpgid(pid), sig)
                     os.kill(pid, sig)
             time.sleep(1.0)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
