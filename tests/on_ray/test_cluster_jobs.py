@@ -171,10 +171,16 @@ def test_killing_the_worker_node_fails_a_job_naming_it_and_restarts_one_that_ask
     again = ["sh", "-c", f'echo "raylet=$RAY_RAYLET_PID"; f={tmp_path}/rank-$RANK; '
              f'if [ -e $f ]; then echo "second attempt"; exit 0; fi; touch $f; sleep {marker}']  # fmt: skip
     client = rest_client(server.url)
-    doomed = client.create_custom_job(parent=PARENT, custom_job=job("doomed", pool(plain), pool(plain)))
+    doomed_spec = job("doomed", pool(plain), pool(plain))
     resilient_spec = job(
         "resilient", pool(again), pool(again), scheduling=av1.Scheduling(restart_job_on_worker_restart=True)
     )
+    # Small replicas: the restarted gang fits the surviving node at once. (A gang that must
+    # wait for placement holds the scheduler meanwhile: see README, "On a Ray cluster".)
+    for spec in (doomed_spec, resilient_spec):
+        for worker_pool in spec.job_spec.worker_pool_specs:
+            worker_pool.machine_spec.machine_type = "n1-standard-1"
+    doomed = client.create_custom_job(parent=PARENT, custom_job=doomed_spec)
     resilient = client.create_custom_job(parent=PARENT, custom_job=resilient_spec)
     replicas = ["workerpool0-0", "workerpool1-0"]
     worker_raylet = ray_cluster.raylet_pid(WORKER_IP)
