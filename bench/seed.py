@@ -15,10 +15,10 @@ from sqlalchemy import insert
 
 from bench.rest import LOCATION, PROJECT, job_body
 from customjobs.config import Settings
+from customjobs.resources.custom_jobs import codec
 from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.store import SqlStore
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels
-from customjobs.wire import codec
 from customjobs.wire.filters import parse_filter
 
 BATCH_ROWS = 20_000

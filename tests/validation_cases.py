@@ -1,6 +1,6 @@
 """CustomJob bodies (proto JSON, as a REST client sends them) that break one validation rule each.
 
-Shared by the unit tests of customjobs.wire.validation and the end-to-end tests that
+Shared by the unit tests of customjobs.resources.custom_jobs.validation and the end-to-end tests that
 send the same bodies through the real Google client, so every body here must parse with
 google.protobuf.json_format into aiplatform_v1.CustomJob.
 """

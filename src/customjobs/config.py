@@ -46,7 +46,7 @@ class Settings:
     jobs_dir_name: str = "jobs"
     # SQLite's synchronous PRAGMA: NORMAL survives a killed server; FULL also a power loss.
     sqlite_synchronous: str = "NORMAL"
-    # How replicas run on this machine: host processes or containers (backends/registry.py).
+    # How replicas run on this machine: host processes or containers (execution/backends/registry.py).
     runtime: str = "process"
     # Where replicas run: "local" (this machine, as `runtime` says) or "ray" (a Ray cluster).
     backend: str = "local"
@@ -64,7 +64,7 @@ class Settings:
     # The jobs folder when it is not `data_dir / jobs_dir_name`: servers sharing one database
     # must share it, since replicas' pid, exit and log files are how any server re-attaches.
     jobs_dir_override: Path | None = None
-    # This server's name in the scheduler lease; None: host, pid and more (scheduler/holders.py).
+    # This server's name in the scheduler lease; None: host, pid and more (execution/scheduler/holders.py).
     server_id: str | None = None
     # How long a scheduler lease lasts unrenewed: a dead holder's lease is taken over after at
     # most this long (plus a quarter of it, the peers' retry interval).
@@ -89,7 +89,7 @@ class Settings:
     buckets_dir_override: Path | None = None
     # This server's URL as its replicas reach it (their STORAGE_EMULATOR_HOST); None: from host/port.
     base_url: str | None = None
-    # Capacity the scheduler hands out; None: what the machine has (scheduler/host.py).
+    # Capacity the scheduler hands out; None: what the machine has (execution/host.py).
     cpus: float | None = None
     memory_gb: float | None = None
     # `TYPE:COUNT[,TYPE:COUNT]` (Vertex accelerator names) or "none"; None: what nvidia-smi finds.

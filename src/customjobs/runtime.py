@@ -11,21 +11,21 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from customjobs.backends.registry import make_backend
 from customjobs.config import Settings
 from customjobs.domain.job import Job
+from customjobs.execution import host
+from customjobs.execution.backends.registry import make_backend
+from customjobs.execution.logs.files import LogLayout
+from customjobs.execution.scheduler.holders import local_holder_is_dead, new_holder_id
+from customjobs.execution.scheduler.lease import LeaseKeeper
+from customjobs.execution.scheduler.loop import Scheduler
+from customjobs.execution.scheduler.queueing import create_check
 from customjobs.kms.jobdata import JobEncryption
 from customjobs.kms.local import KEYRING_DIR_NAME, LocalKeyRing
-from customjobs.logs.files import LogLayout
-from customjobs.scheduler import host
-from customjobs.scheduler.holders import local_holder_is_dead, new_holder_id
-from customjobs.scheduler.lease import LeaseKeeper
-from customjobs.scheduler.loop import Scheduler
-from customjobs.scheduler.queueing import create_check
+from customjobs.resources.custom_jobs.service import JobService
+from customjobs.resources.operations.service import OperationService
 from customjobs.security.access import AccessControl
 from customjobs.security.setup import build_access
-from customjobs.service.jobs import JobService
-from customjobs.service.operations import OperationService
 from customjobs.storage.objects import LocalBuckets
 from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.leases import SqlLeaseStore

@@ -1,4 +1,4 @@
-"""The execution-backend contract (backends/base.py), one suite for every backend.
+"""The execution-backend contract (execution/backends/base.py), one suite for every backend.
 
 Each test drives a backend through the protocol the scheduler uses (start, poll, stop,
 all_stopped, release, and a second backend object re-attaching from a stored handle, as a
@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from customjobs.backends.base import (
+from customjobs.config import Settings
+from customjobs.domain.spec import LaunchSpec, PoolSpec
+from customjobs.execution.backends.base import (
     ExecutionBackend,
     Handle,
     LaunchError,
@@ -27,8 +29,6 @@ from customjobs.backends.base import (
     ReplicaFact,
     ReplicaStatus,
 )
-from customjobs.config import Settings
-from customjobs.domain.spec import LaunchSpec, PoolSpec
 from support.ray_cluster import RayCluster
 from support.server import processes_with
 
@@ -38,10 +38,10 @@ BACKENDS = ("process", pytest.param("ray", marks=pytest.mark.ray))
 
 def make_backend(kind: str, data_dir: Path, cluster: RayCluster | None) -> ExecutionBackend:
     if kind == "process":
-        from customjobs.backends.local import LocalProcessBackend
+        from customjobs.execution.backends.local.backend import LocalProcessBackend
 
         return LocalProcessBackend(Settings(data_dir=data_dir))
-    from customjobs.backends.ray_bridge import RayBridge
+    from customjobs.execution.backends.ray.bridge import RayBridge
 
     assert cluster is not None
     return RayBridge(

@@ -58,7 +58,7 @@ def add_job(
 
 
 def change(store: Store, job_id: int, expected: JobState, target: JobState, now_us: int, **kw: Any) -> bool:
-    """A move as service/transitions.py makes it: start on RUNNING, end on a terminal state."""
+    """A move as execution/transitions.py makes it: start on RUNNING, end on a terminal state."""
     return store.change_state(
         StateChange(
             job_id=job_id,

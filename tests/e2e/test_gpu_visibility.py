@@ -13,7 +13,7 @@ import pytest
 from google.cloud import aiplatform_v1 as av1
 
 from customjobs.domain.machines import MACHINE_TYPES
-from customjobs.scheduler.host import detect_gpus
+from customjobs.execution.host import detect_gpus
 from e2e.vertex import PARENT, job, rest_client, wait_for
 from support.server import ServerProcess
 

@@ -1,7 +1,7 @@
 """The whole Ray cluster goes away under a running job: the server stays up and says so.
 
 A Ray driver whose head (GCS) has died ends its own process after a minute; the server's
-driver lives in a child process (backends/ray_bridge.py), so only that child ends. This
+driver lives in a child process (execution/backends/ray/bridge.py), so only that child ends. This
 test runs its own cluster, since it destroys it.
 """
 

@@ -143,7 +143,7 @@ class RayCluster:
                 with contextlib.suppress(ProcessLookupError):
                     # A replica's keeper takes its whole process group along: the replica's
                     # command line does not name this cluster, its keeper's does.
-                    if b"customjobs.backends.keeper" in _cmdline(pid):
+                    if b"customjobs.execution.backends.local.keeper" in _cmdline(pid):
                         os.killpg(os.getpgid(pid), sig)
                     os.kill(pid, sig)
             time.sleep(1.0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from customjobs.domain.placement import JobAllocation, ReplicaAllocation
 from customjobs.domain.spec import LaunchSpec, PoolSpec
-from customjobs.scheduler.admission import Admit, Candidate, Expire, Holder, Refuse, Wait, plan
-from customjobs.scheduler.capacity import Capacity, job_shape
+from customjobs.execution.capacity import Capacity, job_shape
+from customjobs.execution.scheduler.admission import Admit, Candidate, Expire, Holder, Refuse, Wait, plan
 
 S = 1_000_000  # microseconds per second
 NOW = 1_000 * S

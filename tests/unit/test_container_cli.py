@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from customjobs.backends.container_cli import ContainerCli, ContainerState, RunSpec, container_name
 from customjobs.config import split_flags
+from customjobs.execution.backends.containers.cli import ContainerCli, ContainerState, RunSpec, container_name
 
 
 def spec(command: tuple[str, ...] = (), args: tuple[str, ...] = ()) -> RunSpec:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from customjobs.backends.environment import expand, output_env, plan_replicas
 from customjobs.domain.spec import LaunchSpec, PoolSpec
+from customjobs.execution.environment import expand, output_env, plan_replicas
 
 
 def pool(index: int, replicas: int, env: tuple[tuple[str, str], ...] = ()) -> PoolSpec:

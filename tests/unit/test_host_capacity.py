@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from customjobs.config import Settings
-from customjobs.scheduler import host
-from customjobs.scheduler.capacity import Capacity, job_shape, never_fits
-from customjobs.scheduler.host import GpuSpecError, accelerator_name, parse_gpus_option, parse_nvidia_smi
+from customjobs.execution import host
+from customjobs.execution.capacity import Capacity, job_shape, never_fits
+from customjobs.execution.host import GpuSpecError, accelerator_name, parse_gpus_option, parse_nvidia_smi
 from customjobs.wire.launch import launch_spec
 
 SMI_OUTPUT = "0, Tesla T4\n1, Tesla T4\n2, NVIDIA A100-SXM4-80GB\n3, NVIDIA H100 80GB HBM3\n"

@@ -10,12 +10,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from customjobs.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
 from customjobs.config import Settings
 from customjobs.domain.job import NewJob
 from customjobs.domain.states import JobState
-from customjobs.logs.files import LogLayout
-from customjobs.scheduler.loop import Scheduler
+from customjobs.execution.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.execution.logs.files import LogLayout
+from customjobs.execution.scheduler.loop import Scheduler
 from customjobs.store.sql.store import SqlStore
 
 SPEC = (

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from customjobs.scheduler.holders import local_holder_is_dead, new_holder_id
-from customjobs.scheduler.lease import RENEW_FRACTION, RETRY_FRACTION, SAFETY_FRACTION, LeaseKeeper
+from customjobs.execution.scheduler.holders import local_holder_is_dead, new_holder_id
+from customjobs.execution.scheduler.lease import RENEW_FRACTION, RETRY_FRACTION, SAFETY_FRACTION, LeaseKeeper
 from customjobs.store.leases import Lease
 
 TTL_S = 10.0

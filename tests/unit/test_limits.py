@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from customjobs.backends import cgroups, limits
-from customjobs.backends.base import LaunchRequest, ReplicaFact, ReplicaStatus
 from customjobs.domain.placement import JobAllocation, ReplicaAllocation
 from customjobs.domain.spec import LaunchSpec
-from customjobs.scheduler import outcomes
+from customjobs.execution.backends import limits
+from customjobs.execution.backends.base import LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.execution.backends.local import cgroups
+from customjobs.execution.scheduler import outcomes
 
 GPU = ReplicaAllocation("workerpool0-0", 4, 15, "NVIDIA_TESLA_T4", (1, 3))
 CPU_ONLY = ReplicaAllocation("workerpool1-0", 1, 3.75)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from customjobs.backends.packages import FetchError, fetch
+from customjobs.execution.backends.packages.fetch import FetchError, fetch
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from customjobs.backends import envcache
-from customjobs.backends.environment import ReplicaPlan
-from customjobs.backends.process_setup import ProcessOptions, job_environment, replica_argv
-from customjobs.backends.pyrunner import parse
 from customjobs.domain.spec import PoolSpec, PythonPackage
+from customjobs.execution.backends.local.process_setup import ProcessOptions, job_environment, replica_argv
+from customjobs.execution.backends.packages import envcache
+from customjobs.execution.backends.packages.pyrunner import parse
+from customjobs.execution.environment import ReplicaPlan
 
 
 def _options(tmp_path: Path) -> ProcessOptions:
@@ -37,7 +37,7 @@ def test_a_python_package_replica_runs_the_bootstrap(tmp_path: Path) -> None:
     uris = ("gs://b/p.tar.gz", "rel.whl", "/gcs/b/q.whl")
     package = PythonPackage("us-docker.pkg.dev/vertex-ai/training/x:latest", uris, "m.task")
     argv = replica_argv(_plan("--data", "/gcs/b/data", "--", "x"), _pool(package), _options(tmp_path))
-    assert argv[:3] == (sys.executable, "-m", "customjobs.backends.pyrunner")
+    assert argv[:3] == (sys.executable, "-m", "customjobs.execution.backends.packages.pyrunner")
     ns = parse(argv[3:])
     assert ns.package == ["gs://b/p.tar.gz", str(Path("rel.whl").resolve()), f"{tmp_path}/buckets/b/q.whl"]
     assert (ns.module, ns.envs_dir, ns.buckets_dir) == ("m.task", tmp_path / "envs", tmp_path / "buckets")

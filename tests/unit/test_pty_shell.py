@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from customjobs.backends.base import ShellCommand
+from customjobs.execution.backends.base import ShellCommand
 from customjobs.webaccess.pty import PtyShell
 from customjobs.webaccess.reaper import shell_processes
 

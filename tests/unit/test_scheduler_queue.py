@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from customjobs.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.clock import now_us
 from customjobs.config import Settings
 from customjobs.domain.job import NewJob
 from customjobs.domain.states import JobState
-from customjobs.logs.files import LogLayout
-from customjobs.scheduler.capacity import Capacity
-from customjobs.scheduler.loop import PassResult, Scheduler
-from customjobs.service.clock import now_us
+from customjobs.execution.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.execution.capacity import Capacity
+from customjobs.execution.logs.files import LogLayout
+from customjobs.execution.scheduler.loop import PassResult, Scheduler
 from customjobs.store.sql.store import SqlStore
 
 CAPACITY = Capacity(cpus=4, memory_gb=16, gpu_devices={"NVIDIA_TESLA_T4": (0, 1)}, strict=True)

@@ -1,4 +1,4 @@
-"""customjobs.wire.validation against the shared bodies in tests/validation_cases.py."""
+"""customjobs.resources.custom_jobs.validation against the shared bodies in tests/validation_cases.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from google.cloud import aiplatform_v1, aiplatform_v1beta1
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from customjobs.wire.validation import validate_custom_job
+from customjobs.resources.custom_jobs.validation import validate_custom_job
 
 # tests/ has no __init__.py, so the shared case module is not importable from here by default.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -6,8 +6,8 @@ import pytest
 from starlette.requests import Request
 
 from customjobs.api.rest.local_only import refusal
-from customjobs.backends.environment import plan_replicas
 from customjobs.domain.spec import LaunchSpec, PoolSpec
+from customjobs.execution.environment import plan_replicas
 from customjobs.webaccess.uris import web_access_uris
 
 URL = "http://127.0.0.1:8080"

@@ -1,140 +1,14 @@
-"""The Vertex JobService and Operations methods at the level of protobuf messages.
+"""Every resource's methods in one object, which both transports call and nothing else.
 
-Both transports call this and nothing else: REST turns JSON into these messages and
-back, gRPC receives them as they are. So a rule written here holds on both, and no
-logic is copied between the REST and gRPC handlers. That includes the access check:
-each method asks `AccessControl.require` for its permission (security/permissions.py)
-on the project it names before it looks anything up, as the transport's caller.
+REST turns JSON into protobuf messages and back, gRPC receives them as they are; each
+resource package contributes its methods class (resources/*/methods.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
-
-from google.longrunning import operations_pb2
-from google.protobuf.field_mask_pb2 import FieldMask
-from google.protobuf.message import Message
-
-from customjobs import names
-from customjobs.domain.placement import QueueStatus
-from customjobs.errors import InvalidArgument
-from customjobs.runtime import Runtime
-from customjobs.security.job_inputs import JobInputs
-from customjobs.security.principal import caller
-from customjobs.storage.owners import BucketOwners
-from customjobs.wire import codec, paging
-from customjobs.wire.filters import parse_filter
-from customjobs.wire.limits import check_list_request
-from customjobs.wire.operations import operation_message
+from customjobs.resources.custom_jobs.methods import CustomJobMethods
+from customjobs.resources.operations.methods import OperationMethods
 
 
-class VertexApi:
-    def __init__(self, runtime: Runtime) -> None:
-        self.rt = runtime
-        self.access = runtime.access
-        self.inputs = JobInputs(runtime.access, BucketOwners(runtime.settings.buckets_dir))
-
-    def _require(self, method: str, parent: names.Parent) -> None:
-        self.access.require(method, parent.project, parent.location)
-
-    def _page_size(self, requested: int) -> int:
-        settings = self.rt.settings
-        return paging.page_size(requested, settings.default_page_size, settings.max_page_size)
-
-    # JobService --------------------------------------------------------------
-
-    def create_custom_job(self, version: str, parent: str, custom_job: Message) -> Message:
-        where = names.parse_parent(parent)
-        self._require("CreateCustomJob", where)
-        new = codec.decode_new_job(custom_job, where.project, where.location)
-        self.inputs.check(new, caller())
-        sealed = self.rt.encryption.seal_new(new)
-        if sealed is not new:  # create's own checks see only the sealed spec: run them on the plain one
-            self.rt.jobs.check(new)
-        created = self.rt.jobs.create(sealed)
-        return codec.job_message(dataclasses.replace(created, spec_json=new.spec_json), version)
-
-    def get_custom_job(self, version: str, name: str) -> Message:
-        parent, job_id = names.parse_job_name(name)
-        self._require("GetCustomJob", parent)
-        job = self.rt.encryption.specs.opened(self.rt.jobs.get(parent, job_id))
-        return codec.job_message(job, version)
-
-    def queue_status(self, job_names: list[str]) -> dict[str, QueueStatus]:
-        """Why each of these QUEUED jobs waits, and its position: for REST answers only (no proto
-        field holds it). Callers have already passed the get or list permission check."""
-        jobs = []
-        for name in job_names:
-            parent, job_id = names.parse_job_name(name)
-            jobs.append(self.rt.jobs.get(parent, job_id))
-        statuses = self.rt.jobs.queue_status(jobs)
-        return {names.job_name(j.project, j.location, j.id): statuses[j.id] for j in jobs if j.id in statuses}
-
-    def list_custom_jobs(
-        self,
-        version: str,
-        parent: str,
-        filter_text: str,
-        page_size: int,
-        page_token: str,
-        read_mask: FieldMask | None,
-    ) -> Message:
-        where = names.parse_parent(parent)
-        self._require("ListCustomJobs", where)
-        check_list_request(filter_text, page_token)
-        mask = codec.checked_read_mask(read_mask, version)
-        expr = parse_filter(filter_text)
-        bound_to = paging.binding(parent, filter_text)
-        after = paging.decode(page_token, bound_to) if page_token else None
-        jobs, cursor = self.rt.jobs.list(where, expr, self._page_size(page_size), after)
-        next_token = paging.encode(cursor, bound_to) if cursor else ""
-        readable = [self.rt.encryption.specs.opened_or_redacted(job) for job in jobs]
-        return codec.list_response(readable, version, next_token, mask)
-
-    def cancel_custom_job(self, name: str) -> None:
-        parent, job_id = names.parse_job_name(name)
-        self._require("CancelCustomJob", parent)
-        self.rt.jobs.cancel(parent, job_id)
-
-    def delete_custom_job(self, version: str, name: str) -> operations_pb2.Operation:
-        parent, job_id = names.parse_job_name(name)
-        self._require("DeleteCustomJob", parent)
-        return operation_message(self.rt.jobs.delete(parent, job_id, version))
-
-    # google.longrunning.Operations ------------------------------------------
-
-    def get_operation(self, name: str) -> operations_pb2.Operation:
-        ref = names.parse_operation_name(name)
-        self._require("GetOperation", ref.parent)
-        return operation_message(self.rt.operations.get(ref.parent, ref.op_id, ref.job_id))
-
-    def wait_operation(self, name: str) -> operations_pb2.Operation:
-        # Every operation this server starts is done when it is returned, so waiting is a get.
-        return self.get_operation(name)
-
-    def cancel_operation(self, name: str) -> None:
-        ref = names.parse_operation_name(name)
-        self._require("CancelOperation", ref.parent)
-        self.rt.operations.cancel(ref.parent, ref.op_id, ref.job_id)
-
-    def delete_operation(self, name: str) -> None:
-        ref = names.parse_operation_name(name)
-        self._require("DeleteOperation", ref.parent)
-        self.rt.operations.delete(ref.parent, ref.op_id, ref.job_id)
-
-    def list_operations(
-        self, name: str, filter_text: str, page_size: int, page_token: str
-    ) -> operations_pb2.ListOperationsResponse:
-        parent, job_id = names.parse_operations_parent(name)
-        self._require("ListOperations", parent)
-        check_list_request(filter_text, page_token)
-        if filter_text:
-            raise InvalidArgument("Filtering operations is not supported by this server; omit filter.")
-        bound_to = paging.binding(name, "operations")
-        after = paging.decode(page_token, bound_to) if page_token else None
-        ops, cursor = self.rt.operations.list(parent, job_id, self._page_size(page_size), after)
-        response = operations_pb2.ListOperationsResponse(
-            next_page_token=paging.encode(cursor, bound_to) if cursor else ""
-        )
-        response.operations.extend(operation_message(op) for op in ops)
-        return response
+class VertexApi(CustomJobMethods, OperationMethods):
+    """The API of this server: CustomJobs and their operations."""

@@ -1,7 +1,7 @@
 """`serve`'s backend options: where replicas run (this machine, or a Ray cluster).
 
 --backend local runs them here (as host processes or containers, --runtime); --backend ray
-places every job on the Ray cluster at --ray-address (backends/ray_backend.py).
+places every job on the Ray cluster at --ray-address (execution/backends/ray/backend.py).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def _known_accelerators() -> set[str]:
 
 
 def _check_gpus(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from customjobs.scheduler.host import GpuSpecError, parse_gpus_option
+    from customjobs.execution.host import GpuSpecError, parse_gpus_option
 
     if value is None:
         return None

@@ -196,7 +196,7 @@ def serve(
         **capacity.settings(),
         security=security,
     )
-    from customjobs.backends.base import BackendUnavailable
+    from customjobs.execution.backends.base import BackendUnavailable
 
     try:
         runtime = build_runtime(settings)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customjobs.cli.http import TERMINAL_STATES, Job, job_state
-from customjobs.wire.queue_status import QUEUE_FIELD
+from customjobs.resources.custom_jobs.queue_status import QUEUE_FIELD
 
 HEADERS = ("ID", "DISPLAY NAME", "STATE", "CREATED", "DURATION")
 _COLUMN_GAP = "  "

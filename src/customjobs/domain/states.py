@@ -1,6 +1,6 @@
 """THE job state machine: every state, which are terminal, and which moves are legal.
 
-service/transitions.py is the only code that writes a job's state, and it checks
+execution/transitions.py is the only code that writes a job's state, and it checks
 every move against TRANSITIONS. docs/states.md draws this table; a test keeps the two equal.
 """
 

@@ -13,11 +13,11 @@ import logging
 from customjobs.domain.job import Job, NewJob
 from customjobs.domain.states import TERMINAL
 from customjobs.errors import ApiError, InvalidArgument
+from customjobs.execution.logs.files import PLAIN_FILES, ByteSource, LogLayout
 from customjobs.kms.base import KeyState, KeyUnavailable, Kms
 from customjobs.kms.logs import LogSealer, SealedLogSource
 from customjobs.kms.outputs import SealedObjects
 from customjobs.kms.specs import SpecSealer, sealed_key
-from customjobs.logs.files import PLAIN_FILES, ByteSource, LogLayout
 from customjobs.storage.objects import LocalBuckets
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ import logging
 import os
 from pathlib import Path
 
+from customjobs.execution.logs.files import LogLayout
 from customjobs.kms import envelope
 from customjobs.kms.base import KeyUnavailable, Kms
-from customjobs.logs.files import LogLayout
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def log_context(path: Path) -> bytes:
 
 
 class SealedLogSource:
-    """A ByteSource for one encrypted job's logs (logs/files.py)."""
+    """A ByteSource for one encrypted job's logs (execution/logs/files.py)."""
 
     def __init__(self, kms: Kms) -> None:
         self.kms = kms

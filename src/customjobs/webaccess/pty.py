@@ -17,7 +17,7 @@ import struct
 import subprocess
 import termios
 
-from customjobs.backends.base import SHELL_SESSION_ENV, ShellCommand, ShellUnavailable
+from customjobs.execution.backends.base import SHELL_SESSION_ENV, ShellCommand, ShellUnavailable
 from customjobs.webaccess.reaper import end_shell
 
 # How long the shell's processes have after SIGHUP (the terminal closing) before SIGKILL.

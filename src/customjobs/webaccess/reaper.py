@@ -15,7 +15,7 @@ import signal
 import time
 from pathlib import Path
 
-from customjobs.backends.base import SHELL_SESSION_ENV
+from customjobs.execution.backends.base import SHELL_SESSION_ENV
 
 END_POLL_S = 0.05
 # How long after SIGKILL to keep looking: a process stuck in the kernel is left to its fate.

@@ -19,13 +19,13 @@ from starlette.responses import Response
 from customjobs import names
 from customjobs.api.rest.auth import caller_of
 from customjobs.api.rest.common import call, check_params, json_response
+from customjobs.clock import now_us
 from customjobs.errors import InvalidArgument
-from customjobs.logs.entries import job_entries
+from customjobs.execution.logs.entries import job_entries
+from customjobs.resources.custom_jobs import codec
 from customjobs.runtime import Runtime
 from customjobs.security.permissions import LOG_ENTRIES_LIST, logging_resource
 from customjobs.security.principal import Principal
-from customjobs.service.clock import now_us
-from customjobs.wire import codec
 from customjobs.wire.logging_filter import equality_value, parse_logging_filter
 from customjobs.wire.logging_request import parse_entries_request
 

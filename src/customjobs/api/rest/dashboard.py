@@ -18,8 +18,8 @@ from customjobs import names
 from customjobs.api.rest.auth import refused_job
 from customjobs.api.rest.common import call, error_response
 from customjobs.api.rest.local_only import refusal
-from customjobs.backends.base import dashboard_port
 from customjobs.errors import ApiError
+from customjobs.execution.backends.base import dashboard_port
 from customjobs.runtime import Runtime
 from customjobs.security.permissions import SHELL_OPEN
 from customjobs.webaccess.uris import DASHBOARD_PATH, DASHBOARD_SUFFIX

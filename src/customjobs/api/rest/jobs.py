@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from customjobs.api.rest.common import call, check_params, int_query, json_response, query
 from customjobs.api.vertex import VertexApi
-from customjobs.wire import codec, queue_status
+from customjobs.resources.custom_jobs import codec, queue_status
 
 # (JobHandlers.list shadows the builtin inside the class.)
 _JobDicts = list[dict[str, Any]]

@@ -19,7 +19,7 @@ from customjobs.api.rest.auth import authorize
 from customjobs.api.rest.common import call, check_params, query
 from customjobs.domain.states import TERMINAL
 from customjobs.errors import InvalidArgument
-from customjobs.logs.files import ByteSource, LineReader
+from customjobs.execution.logs.files import ByteSource, LineReader
 from customjobs.runtime import Runtime
 from customjobs.security.permissions import LOG_ENTRIES_LIST
 

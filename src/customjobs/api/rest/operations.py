@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from customjobs.api.rest.common import call, check_params, int_query, json_response, query
 from customjobs.api.vertex import VertexApi
-from customjobs.wire import codec
+from customjobs.resources.custom_jobs import codec
 
 _LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "returnPartialSuccess")
 

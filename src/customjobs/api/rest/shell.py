@@ -25,9 +25,9 @@ from customjobs import names
 from customjobs.api.rest.auth import refused_job
 from customjobs.api.rest.common import call, error_response
 from customjobs.api.rest.local_only import refusal
-from customjobs.backends.base import ShellUnavailable
 from customjobs.console import STATIC_DIR
 from customjobs.errors import ApiError
+from customjobs.execution.backends.base import ShellUnavailable
 from customjobs.runtime import Runtime
 from customjobs.security.permissions import SHELL_OPEN
 from customjobs.webaccess.pty import PtyShell

@@ -45,7 +45,7 @@ custom_jobs = Table(
     Column("web_access_json", Text),
     # The `customjobs-priority` label as a number, so the queue's order is one indexed query.
     Column("priority", Integer, nullable=False, default=0, server_default="0"),
-    # Why a queued job waits (scheduler/admission.py); its position is computed when read.
+    # Why a queued job waits (execution/scheduler/admission.py); its position is computed when read.
     Column("queue_reason", Text),
     # What the scheduler granted at admission (domain/placement.py), held until the job ends.
     Column("allocation_json", Text),

@@ -1,0 +1,115 @@
+"""A replica's host process under a /bin/sh wrapper that records its pid and exit status.
+
+The wrapper writes `<prefix>.pid` before the command runs and `<prefix>.exit` after it
+ends, each renamed into place atomically, and the command's output goes straight to the
+log file. Nothing depends on the server staying alive: a server killed with -9 and
+started again finds the exit status on disk, and the log keeps every line written while
+no server ran. The container backend runs `podman run` (attached) under it, so the
+container's exit code lands in the exit file exactly as a host process's would.
+Both backends (local.py for host processes, container.py) start replicas through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from customjobs.execution.backends import procfs
+
+log = logging.getLogger(__name__)
+
+# $0 is the replica's file prefix; "$@" the command.
+WRAPPER = (
+    'echo $$ > "$0.pid.tmp" && mv "$0.pid.tmp" "$0.pid"; '
+    '"$@"; c=$?; echo $c > "$0.exit.tmp"; mv "$0.exit.tmp" "$0.exit"; exit $c'
+)
+
+
+def read_exit(prefix: Path) -> int | None:
+    try:
+        return int(Path(f"{prefix}.exit").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def read_pid(prefix: Path) -> tuple[int, float] | None:
+    """The wrapper's pid and when its pid file was written, if it got that far."""
+    path = Path(f"{prefix}.pid")
+    try:
+        return int(path.read_text().strip()), path.stat().st_mtime
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+class Wrappers:
+    """Starts wrapped commands and reaps them as soon as they end, waking the scheduler."""
+
+    def __init__(self, notify: Callable[[], None]) -> None:
+        self._notify = notify
+        # Exit statuses of wrappers we reaped, for those killed before they could record one.
+        self._returncodes: dict[int, int] = {}
+        # Wrappers this server started and has not reaped yet.
+        self._spawned: set[int] = set()
+        self._lock = threading.Lock()
+
+    def spawn(
+        self,
+        prefix: Path,
+        argv: Sequence[str],
+        log_path: Path,
+        env: dict[str, str] | None,
+        cwd: Path | None = None,
+    ) -> int:
+        """Start `argv` under the wrapper, output appended to `log_path`; returns the pid.
+
+        `env` None: the server's own environment (what a container CLI needs, e.g. its
+        CONTAINERS_CONF), never what the job asked for.
+        """
+        with open(log_path, "ab") as out:
+            proc = subprocess.Popen(
+                ["/bin/sh", "-c", WRAPPER, str(prefix), *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=cwd or prefix.parent,
+                env=env,
+                # Its own session: a signal or a kill -9 meant for the server never reaches it.
+                start_new_session=True,
+            )
+        with self._lock:
+            self._spawned.add(proc.pid)
+
+        def wait() -> None:
+            returncode = proc.wait()
+            with self._lock:
+                self._returncodes[proc.pid] = returncode
+                self._spawned.discard(proc.pid)
+            self._notify()
+
+        threading.Thread(target=wait, name=f"reaper-{proc.pid}", daemon=True).start()
+        return proc.pid
+
+    def alive(self, pid: int, started_s: float | None) -> bool:
+        """Still running: ours and not reaped, or (after a restart) alive in /proc."""
+        with self._lock:
+            if pid in self._spawned:
+                return True
+            if pid in self._returncodes:
+                return False
+        return procfs.is_alive(pid, started_s)
+
+    def returncode(self, pid: int) -> int | None:
+        """A shell-style status for a wrapper of ours that ended (128+N when killed by signal N)."""
+        with self._lock:
+            code = self._returncodes.get(pid)
+        if code is None:
+            return None
+        return 128 - code if code < 0 else code
+
+    def forget(self, pid: int) -> None:
+        with self._lock:
+            self._returncodes.pop(pid, None)
+            self._spawned.discard(pid)

@@ -1,0 +1,186 @@
+"""Vertex JSON in and out for CustomJobs, through the official messages and json_format.
+
+Requests are parsed strictly (unknown fields are Google's 400), output-only fields a
+client sends are dropped (AIP-203), and answers are the proto3 JSON mapping: camelCase,
+int64 as strings, enum names, RFC 3339 timestamps.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.message import Message
+
+from customjobs import names
+from customjobs.domain.job import Job, NewJob
+from customjobs.errors import FieldViolation, InvalidArgument
+from customjobs.resources.custom_jobs.validation import validate_custom_job
+from customjobs.wire.messages import types_for
+
+_OUTPUT_ONLY = (
+    "name",
+    "state",
+    "create_time",
+    "start_time",
+    "end_time",
+    "update_time",
+    "error",
+    "web_access_uris",
+    "satisfies_pzs",
+    "satisfies_pzi",
+)
+DEFAULT_BOOT_DISK_TYPE = "pd-ssd"
+# Parsed specs kept for rendering: listing pages and polling clients reread the same jobs.
+SPEC_CACHE_SIZE = 4096
+DEFAULT_BOOT_DISK_SIZE_GB = 100
+
+_UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
+_FAILED_FIELD = re.compile(r"Failed to parse (\w+) field")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake(path: str) -> str:
+    return _CAMEL_HUMP.sub(r"_\1", path).lower()
+
+
+def _json_error(message: str, field: str) -> InvalidArgument:
+    text = f"Invalid JSON payload received. {message}"
+    return InvalidArgument(text, (FieldViolation(field, text),))
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _json_error(f"Unexpected token. {exc}", "") from exc
+    except RecursionError as exc:  # `[[[[...` nested deeper than the parser goes
+        raise _json_error("The JSON is nested too deeply.", "") from exc
+    if not isinstance(data, dict):
+        raise _json_error("Expected a JSON object at the top level.", "")
+    return data
+
+
+def parse_message(data: dict[str, Any], message: Message, root: str) -> None:
+    """json_format.ParseDict with Google's front-end wording for what it rejects."""
+    try:
+        json_format.ParseDict(data, message, ignore_unknown_fields=False)
+    except json_format.ParseError as exc:
+        text = str(exc)
+        unknown = _UNKNOWN_FIELD.search(text)
+        if unknown:
+            at = ".".join([root, *(snake(p) for p in unknown[2].split(".")[1:])])
+            raise _json_error(f"Unknown name \"{unknown[1]}\" at '{at}': Cannot find field.", at) from exc
+        at = ".".join([root, *(snake(p) for p in _FAILED_FIELD.findall(text))])
+        reason = text.rsplit(": ", 1)[-1].rstrip(".")
+        raise _json_error(f"Invalid value at '{at}': {reason}.", at) from exc
+
+
+def parse_custom_job(body: bytes, version: str) -> Message:
+    """A create request's JSON body as the version's CustomJob message (strict, Google's 400s)."""
+    message = types_for(version).custom_job()
+    parse_message(parse_json_object(body), message, "custom_job")
+    return message
+
+
+def decode_new_job(message: Message, project: str, location: str) -> NewJob:
+    """A CustomJob from a create request as a validated NewJob, or every problem in one 400."""
+    message = type(message).FromString(message.SerializeToString())
+    for field in _OUTPUT_ONLY:
+        message.ClearField(field)
+    violations = validate_custom_job(message)
+    if violations:
+        raise InvalidArgument.from_violations(violations)
+    for pool in message.job_spec.worker_pool_specs:
+        if pool.ListFields() and not pool.HasField("disk_spec"):
+            pool.disk_spec.boot_disk_type = DEFAULT_BOOT_DISK_TYPE
+            pool.disk_spec.boot_disk_size_gb = DEFAULT_BOOT_DISK_SIZE_GB
+    return NewJob(
+        project=project,
+        location=location,
+        display_name=message.display_name,
+        labels=dict(message.labels),
+        spec_json=json_format.MessageToJson(message, indent=None),
+    )
+
+
+@functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
+def _parsed_spec(version: str, spec_json: str) -> Message:
+    """A job's stored spec never changes: parse it once per version, copy it per answer."""
+    message = types_for(version).custom_job()
+    # Specs may come from the other API version: fields this version lacks are dropped.
+    json_format.Parse(spec_json, message, ignore_unknown_fields=True)
+    return message
+
+
+def job_message(job: Job, version: str) -> Message:
+    message = types_for(version).custom_job()
+    message.CopyFrom(_parsed_spec(version, job.spec_json))
+    message.name = names.job_name(job.project, job.location, job.id)
+    message.state = (
+        message.DESCRIPTOR.fields_by_name["state"].enum_type.values_by_name[job.state.value].number
+    )
+    message.create_time.FromMicroseconds(job.create_us)
+    message.update_time.FromMicroseconds(job.update_us)
+    if job.start_us is not None:
+        message.start_time.FromMicroseconds(job.start_us)
+    if job.end_us is not None:
+        message.end_time.FromMicroseconds(job.end_us)
+    if job.error_code is not None:
+        message.error.code = job.error_code
+        message.error.message = job.error_message or ""
+    message.web_access_uris.update(job.web_access_uris)
+    return message
+
+
+def read_mask_from_text(text: str) -> FieldMask | None:
+    """REST's readMask query value ("displayName,state") as a FieldMask."""
+    if not text:
+        return None
+    mask = FieldMask()
+    try:
+        mask.FromJsonString(text)
+    except ValueError as exc:
+        raise InvalidArgument(f'Invalid read_mask "{text}": {exc}') from exc
+    return mask
+
+
+def checked_read_mask(mask: FieldMask | None, version: str) -> FieldMask | None:
+    """A read mask with snake_case paths that all name CustomJob fields; None when empty."""
+    if mask is None or not mask.paths:
+        return None
+    result = FieldMask(paths=[snake(p) for p in mask.paths])
+    if not result.IsValidForDescriptor(types_for(version).custom_job.DESCRIPTOR):
+        text = ",".join(mask.paths)
+        raise InvalidArgument(
+            f'Invalid read_mask "{text}": it names a field that CustomJob does not have.',
+            (FieldViolation("read_mask", "names a field that CustomJob does not have"),),
+        )
+    return result
+
+
+def masked(message: Message, mask: FieldMask | None) -> Message:
+    """Only the fields the read mask names (and the name, which identifies the job)."""
+    if mask is None:
+        return message
+    result = type(message)()
+    mask.MergeMessage(message, result)
+    result.name = message.name
+    return result
+
+
+def list_response(jobs: list[Job], version: str, next_token: str, mask: FieldMask | None) -> Message:
+    response = types_for(version).list_response(next_page_token=next_token)
+    for job in jobs:
+        response.custom_jobs.append(masked(job_message(job, version), mask))
+    return response
+
+
+def to_dict(message: Message) -> dict[str, Any]:
+    """proto3 JSON: camelCase, int64 as strings, enum names, RFC 3339 times, defaults left out."""
+    result: dict[str, Any] = json_format.MessageToDict(message)
+    return result
