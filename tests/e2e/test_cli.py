@@ -169,6 +169,28 @@ def test_list_as_table_json_and_yaml_with_a_filter(cli: Cli) -> None:
     assert bad.returncode == 1 and bad.stderr.startswith("ERROR: (customjobs.jobs.list) INVALID_ARGUMENT: ")
 
 
+def test_target_flags_after_the_verb(server: ServerProcess, cli: Cli) -> None:
+    # gcloud users put --project/--region after the verb; the flags after it win over the group's.
+    name = create(cli, "--display-name=cli-after-verb", f"--worker-pool-spec={POOL}", "--command=true")
+    argv = [sys.executable, "-m", "customjobs.cli.main", "jobs"]
+    after = [f"--endpoint={server.url}", "--project", PROJECT, "--region", REGION, "--token", "unused"]
+    listed = subprocess.run(
+        [*argv, "list", "--filter", 'display_name="cli-after-verb"', "--format", "json", *after],
+        capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert [job["name"] for job in json.loads(listed.stdout)] == [name]
+    job_id = name.rsplit("/", 1)[1]
+    described = subprocess.run(
+        [*argv, "--endpoint", "http://127.0.0.1:9", "describe", job_id, "--format=json", *after],
+        capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["name"] == name
+    elsewhere = cli("list", "--project", "another-project", "--format", "json")
+    assert elsewhere.returncode == 0 and json.loads(elsewhere.stdout or "[]") == []
+
+
 def test_describe_by_id_and_unknown_job(cli: Cli) -> None:
     name = create(cli, "--display-name=cli-describe", f"--worker-pool-spec={POOL}", "--command=true")
     done = cli("describe", name.rsplit("/", 1)[1])

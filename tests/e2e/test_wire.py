@@ -72,6 +72,29 @@ def test_valid_variants_are_accepted(server: ServerProcess, body: dict[str, Any]
     requests.post(f"{server.url}/v1/{created['name']}:cancel", json={})
 
 
+def test_both_oneof_members_name_the_element(server: ServerProcess) -> None:
+    # Google's front end: the element's own path, the oneof and the member it refused.
+    before = len(requests.get(jobs_url(server), params={"pageSize": 1000}).json().get("customJobs", []))
+    pool = VALID_BODY["jobSpec"]["workerPoolSpecs"][0]
+    package = {"executorImageUri": "img", "packageUris": ["gs://b/p.tar.gz"], "pythonModule": "trainer.task"}
+    for index, pools in (
+        (0, [{**pool, "pythonPackageSpec": package}]),
+        (1, [pool, {**pool, "pythonPackageSpec": package}]),
+    ):
+        body = {**VALID_BODY, "jobSpec": {**VALID_BODY["jobSpec"], "workerPoolSpecs": pools}}
+        response = requests.post(jobs_url(server), json=body)
+        error = response.json()["error"]
+        assert response.status_code == 400 and error["status"] == "INVALID_ARGUMENT"
+        at = f"custom_job.job_spec.worker_pool_specs[{index}]"
+        assert error["message"] == (
+            f"Invalid JSON payload received. Invalid value at '{at}' (oneof), "
+            "oneof field 'task' is already set. Cannot set 'pythonPackageSpec'"
+        )
+        assert error["details"][0]["fieldViolations"][0]["field"] == at
+    after = len(requests.get(jobs_url(server), params={"pageSize": 1000}).json().get("customJobs", []))
+    assert after == before, "a refused create stored a job"
+
+
 def test_unknown_field_is_googles_400(server: ServerProcess) -> None:
     body = {**VALID_BODY, "jobSpec": {**VALID_BODY["jobSpec"], "foo": 1}}
     response = requests.post(jobs_url(server), json=body)

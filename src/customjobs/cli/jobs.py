@@ -7,6 +7,7 @@ commands, so `--help` and argument errors stay fast.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -37,8 +38,32 @@ class Target:
     token: str | None = None
 
 
+# Where gcloud users put them: `customjobs jobs list --endpoint URL` as well as
+# `customjobs jobs --endpoint URL list`. A value given after the verb wins over the group's.
+TARGET_FLAGS = ("endpoint", "project", "region", "token")
+
+
+class TargetCommand(JobsCommand):
+    """A jobs verb that also takes the group's --endpoint/--project/--region/--token."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(
+            click.Option([f"--{flag}"], default=None, help=f"As `customjobs jobs --{flag}`, after the verb.")
+            for flag in TARGET_FLAGS
+        )
+
+    def invoke(self, ctx: click.Context) -> Any:
+        given = {flag: ctx.params.pop(flag) for flag in TARGET_FLAGS}
+        given = {flag: value for flag, value in given.items() if value is not None}
+        if given:
+            base = ctx.find_object(Target) or Target(DEFAULT_ENDPOINT, DEFAULT_PROJECT, DEFAULT_REGION)
+            ctx.obj = dataclasses.replace(base, **given)
+        return super().invoke(ctx)
+
+
 class JobsGroup(click.Group):
-    command_class = JobsCommand
+    command_class = TargetCommand
 
 
 def _client(ctx: click.Context) -> ApiClient:

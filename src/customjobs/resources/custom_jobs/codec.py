@@ -41,6 +41,10 @@ DEFAULT_BOOT_DISK_SIZE_GB = 100
 
 _UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
 _FAILED_FIELD = re.compile(r"Failed to parse (\w+) field")
+_ONEOF_TWICE = re.compile(
+    r'Message type "([\w.]+)" should not have multiple "(\w+)" oneof fields at "([^"]+)"'
+)
+_PATH_STEP = re.compile(r"(\w+)(?:\[(\d+)\])?")
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
@@ -75,9 +79,37 @@ def parse_message(data: dict[str, Any], message: Message, root: str) -> None:
         if unknown:
             at = ".".join([root, *(snake(p) for p in unknown[2].split(".")[1:])])
             raise _json_error(f"Unknown name \"{unknown[1]}\" at '{at}': Cannot find field.", at) from exc
+        twice = _ONEOF_TWICE.search(text)
+        if twice:
+            raise _oneof_error(data, message, root, *twice.groups()) from exc
         at = ".".join([root, *(snake(p) for p in _FAILED_FIELD.findall(text))])
         reason = text.rsplit(": ", 1)[-1].rstrip(".")
         raise _json_error(f"Invalid value at '{at}': {reason}.", at) from exc
+
+
+def _oneof_error(
+    data: dict[str, Any], message: Message, root: str, type_name: str, oneof: str, where: str
+) -> InvalidArgument:
+    """Google's front end on a oneof set twice: the element's path, and the member it refused
+    (the second one the JSON names, as the parser reads members in order)."""
+    steps = [_PATH_STEP.fullmatch(step) for step in where.split(".")[1:]]
+    at = root
+    node: Any = data
+    for step in steps:
+        if step is None:
+            break
+        name, index = step.groups()
+        at += f".{snake(name)}" + (f"[{index}]" if index is not None else "")
+        node = node.get(name, node.get(snake(name), {})) if isinstance(node, dict) else {}
+        if index is not None:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else {}
+    descriptor = message.DESCRIPTOR.file.pool.FindMessageTypeByName(type_name)
+    members = {n for f in descriptor.oneofs_by_name[oneof].fields for n in (f.name, f.json_name)}
+    given = [key for key in (node if isinstance(node, dict) else {}) if key in members]
+    refused = given[1] if len(given) > 1 else (given[0] if given else oneof)
+    return _json_error(
+        f"Invalid value at '{at}' (oneof), oneof field '{oneof}' is already set. Cannot set '{refused}'", at
+    )
 
 
 def parse_custom_job(body: bytes, version: str) -> Message:
