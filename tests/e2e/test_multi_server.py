@@ -149,20 +149,25 @@ class Load:
                 client.close()
 
 
+class _SharedWork:
+    """One plan for every client thread. A generator would not do: two threads calling
+    next() on one generator at once get "ValueError: generator already executing"."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        self._lock = threading.Lock()
+        self._source = iter(enumerate(kinds))
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        with self._lock:
+            return next(self._source)
+
+
 def shared_work(kinds: list[str]) -> Iterator[tuple[int, str]]:
     """One iterator handed out under a lock: the clients share the plan."""
-    lock = threading.Lock()
-    source = iter(enumerate(kinds))
-
-    def take() -> Iterator[tuple[int, str]]:
-        while True:
-            with lock:
-                item = next(source, None)
-            if item is None:
-                return
-            yield item
-
-    return take()
+    return _SharedWork(kinds)
 
 
 def holder_of(engine: Engine, servers: list[ServerProcess]) -> tuple[ServerProcess, str] | None:

@@ -26,6 +26,9 @@ class MachineType:
     memory_gb: float
     # Accelerator type -> the counts this machine type may carry. Empty: no accelerators.
     accelerators: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # The accelerators the type always has, asked for or not: a TPU VM type (ct5lp-hightpu-4t)
+    # names its chips, and Vertex takes it with no accelerator fields at all.
+    built_in: tuple[str, int] | None = None
 
 
 def _family(
@@ -38,7 +41,23 @@ def _fixed(name: str, vcpus: int, memory_gb: float, gpu: str, count: int) -> Mac
     return MachineType(name, vcpus, memory_gb, {gpu: (count,)})
 
 
+def _tpu_vm(name: str, vcpus: int, memory_gb: float, tpu: str, chips: int) -> MachineType:
+    return MachineType(name, vcpus, memory_gb, {tpu: (chips,)}, built_in=(tpu, chips))
+
+
+# Vertex training's TPU machine types (cloud.google.com/vertex-ai/docs/training/configure-compute):
+# the legacy TPU VM `cloud-tpu` takes TPU_V2 or TPU_V3 x 8 in its accelerator fields; the newer
+# types carry their chips (and `tpuTopology` says how they are wired) with no accelerator fields.
+_TPUS: list[MachineType] = [
+    MachineType("cloud-tpu", 96, 340, {"TPU_V2": (8,), "TPU_V3": (8,)}),
+    _tpu_vm("ct4p-hightpu-4t", 240, 407, "TPU_V4_POD", 4),
+    _tpu_vm("ct5lp-hightpu-1t", 24, 48, "TPU_V5_LITEPOD", 1),
+    _tpu_vm("ct5lp-hightpu-4t", 112, 192, "TPU_V5_LITEPOD", 4),
+    _tpu_vm("ct5lp-hightpu-8t", 224, 384, "TPU_V5_LITEPOD", 8),
+]
+
 _ROWS: list[MachineType] = [
+    *_TPUS,
     *_family("n1-standard", 3.75, (1, 2, 4, 8, 16, 32, 64, 96), _N1_GPUS),
     *_family("n1-highmem", 6.5, (2, 4, 8, 16, 32, 64, 96), _N1_GPUS),
     *_family("n1-highcpu", 0.9, (2, 4, 8, 16, 32, 64, 96), _N1_GPUS),
@@ -80,6 +99,14 @@ MACHINE_TYPES: dict[str, MachineType] = {row.name: row for row in _ROWS}
 
 def machine_type(name: str) -> MachineType | None:
     return MACHINE_TYPES.get(name)
+
+
+def accelerators_of(name: str, accelerator: str, count: int) -> tuple[str, int] | None:
+    """What a replica of this machine spec holds: the accelerators asked for, else the type's own."""
+    if accelerator and count:
+        return accelerator, count
+    machine = machine_type(name)
+    return machine.built_in if machine else None
 
 
 def accelerator_problem(machine: MachineType, accelerator: str, count: int) -> str | None:
