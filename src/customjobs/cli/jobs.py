@@ -57,8 +57,7 @@ class TargetCommand(JobsCommand):
         given = {flag: ctx.params.pop(flag) for flag in TARGET_FLAGS}
         given = {flag: value for flag, value in given.items() if value is not None}
         if given:
-            base = ctx.find_object(Target) or Target(DEFAULT_ENDPOINT, DEFAULT_PROJECT, DEFAULT_REGION)
-            ctx.obj = dataclasses.replace(base, **given)
+            ctx.obj = dataclasses.replace(_target(ctx), **given)
         return super().invoke(ctx)
 
 
@@ -66,10 +65,14 @@ class JobsGroup(click.Group):
     command_class = TargetCommand
 
 
+def _target(ctx: click.Context) -> Target:
+    return ctx.find_object(Target) or Target(DEFAULT_ENDPOINT, DEFAULT_PROJECT, DEFAULT_REGION)
+
+
 def _client(ctx: click.Context) -> ApiClient:
     from customjobs.cli.http import ApiClient
 
-    target: Target = ctx.find_object(Target) or Target(DEFAULT_ENDPOINT, DEFAULT_PROJECT, DEFAULT_REGION)
+    target = _target(ctx)
     return ctx.with_resource(ApiClient(target.endpoint, target.project, target.region, token=target.token))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from customjobs.domain.machines import accelerators_of, machine_type
+from customjobs.domain.machines import machine_type
 from customjobs.domain.spec import LaunchSpec, PoolSpec
 
 # What a replica of an unknown machine type is accounted as (validation refuses those at create).
@@ -138,9 +138,12 @@ def replica_request(pool: PoolSpec) -> Resources:
     machine = machine_type(pool.machine_type)
     cpus = float(machine.vcpus) if machine else _FALLBACK_CPUS
     memory = machine.memory_gb if machine else _FALLBACK_MEMORY_GB
-    # A TPU VM type holds its chips though the spec names none: they count as it asked for them.
-    held = accelerators_of(pool.machine_type, pool.accelerator_type, pool.accelerator_count)
-    return Resources(cpus, memory, dict([held]) if held else {})
+    gpus = (
+        {pool.accelerator_type: pool.accelerator_count}
+        if pool.accelerator_type and pool.accelerator_count
+        else {}
+    )
+    return Resources(cpus, memory, gpus)
 
 
 def job_shape(spec: LaunchSpec, capacity: Capacity) -> JobShape:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from google.protobuf import json_format
 
+from customjobs.domain.machines import accelerators_of
 from customjobs.domain.spec import DEFAULT_TIMEOUT_S, LaunchSpec, PoolSpec, PythonPackage
 from customjobs.wire.messages import types_for
 
@@ -19,6 +20,12 @@ def launch_spec(spec_json: str) -> LaunchSpec:
             continue
         machine = pool.machine_spec
         accelerator = machine.DESCRIPTOR.fields_by_name["accelerator_type"].enum_type
+        asked = (
+            accelerator.values_by_number[machine.accelerator_type].name if machine.accelerator_type else ""
+        )
+        # A TPU VM type holds its chips though the spec names none: every consumer of the
+        # launch spec (capacity, Ray bundles) sees them as if the spec had asked.
+        held = accelerators_of(machine.machine_type, asked, machine.accelerator_count)
         package = None
         if pool.HasField("python_package_spec"):
             pps = pool.python_package_spec
@@ -36,10 +43,8 @@ def launch_spec(spec_json: str) -> LaunchSpec:
                 command=command,
                 args=tuple(task_args),
                 env=tuple((e.name, e.value) for e in task_env),
-                accelerator_type=accelerator.values_by_number[machine.accelerator_type].name
-                if machine.accelerator_type
-                else "",
-                accelerator_count=machine.accelerator_count,
+                accelerator_type=held[0] if held else "",
+                accelerator_count=held[1] if held else 0,
                 python_package=package,
             )
         )
