@@ -16,6 +16,7 @@ from bench import (
     b6_cli,
     b7_package_cache,
     b8_ray_backend,
+    b9_tuning,
 )
 from bench.model import BenchResult, Context, Row, Verdict
 
@@ -38,6 +39,7 @@ BENCHMARKS: list[Benchmark] = [
     b6_cli,
     b7_package_cache,
     b8_ray_backend,
+    b9_tuning,
 ]
 
 

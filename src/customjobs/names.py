@@ -75,6 +75,21 @@ def job_name(project: str, location: str, job_id: int) -> str:
     return f"projects/{project}/locations/{location}/customJobs/{job_id}"
 
 
+def resource_name(project: str, location: str, collection: str, resource_id: int) -> str:
+    return f"projects/{project}/locations/{location}/{collection}/{resource_id}"
+
+
+def parse_resource_name(text: str, collection: str, what: str) -> tuple[Parent, int]:
+    """`projects/{p}/locations/{l}/{collection}/{id}`, e.g. a hyperparameterTuningJobs name."""
+    match = re.match(rf"^projects/({_SEGMENT})/locations/({_SEGMENT})/{collection}/({_SEGMENT})$", text)
+    if match is None:
+        raise InvalidArgument(
+            f'Invalid {what} name "{text}": expected projects/{{project}}/locations/{{location}}'
+            f"/{collection}/{{id}}."
+        )
+    return _parent(match[1], match[2]), parse_id(match[3], what)
+
+
 def operation_name(project: str, location: str, op_id: int) -> str:
     return f"projects/{project}/locations/{location}/operations/{op_id}"
 

@@ -15,6 +15,7 @@ from customjobs.config import Settings
 from customjobs.domain.job import Job
 from customjobs.execution import host
 from customjobs.execution.backends.registry import make_backend
+from customjobs.execution.children import ChildExecutions
 from customjobs.execution.logs.files import LogLayout
 from customjobs.execution.scheduler.holders import local_holder_is_dead, new_holder_id
 from customjobs.execution.scheduler.lease import LeaseKeeper
@@ -24,12 +25,15 @@ from customjobs.kms.jobdata import JobEncryption
 from customjobs.kms.local import KEYRING_DIR_NAME, LocalKeyRing
 from customjobs.resources.custom_jobs.service import JobService
 from customjobs.resources.operations.service import OperationService
+from customjobs.resources.tuning.controller import TuningController
+from customjobs.resources.tuning.service import TuningService
 from customjobs.security.access import AccessControl
 from customjobs.security.setup import build_access
 from customjobs.storage.objects import LocalBuckets
 from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.leases import SqlLeaseStore
 from customjobs.store.sql.store import SqlStore
+from customjobs.store.sql.tuning import SqlTuningStore
 from customjobs.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,7 @@ class Runtime:
     # Who may do what (security/), and the data of jobs with encryptionSpec (kms/).
     access: AccessControl
     encryption: JobEncryption
+    tuning: TuningService
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _renewer: threading.Thread | None = None
@@ -117,6 +122,21 @@ def build_runtime(settings: Settings) -> Runtime:
         layout.remove_job(job.id)
 
     jobs = JobService(store, wake=scheduler.wake, on_deleted=on_deleted, check=create_check(capacity))
+    # Resources whose controllers own child executions run their passes in the scheduler's loop.
+    tuning_store = SqlTuningStore(engine)
+    children = ChildExecutions(store, scheduler.wake, seal=encryption.seal_new)
+    scheduler.controllers.append(TuningController(tuning_store, children, settings.data_dir).run_once)
+    tuning = TuningService(tuning_store, wake=scheduler.wake, draining=lambda: jobs.draining)
     return Runtime(
-        settings, store, layout, scheduler, jobs, OperationService(store), lease, metrics, access, encryption
+        settings,
+        store,
+        layout,
+        scheduler,
+        jobs,
+        OperationService(store),
+        lease,
+        metrics,
+        access,
+        encryption,
+        tuning,
     )

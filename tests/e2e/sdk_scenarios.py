@@ -20,6 +20,7 @@ import pytest
 from google.api_core import exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform
+from google.cloud.aiplatform import hyperparameter_tuning as hpt
 from google.cloud.aiplatform_v1 import JobState
 
 PROJECT = "sdk-project"
@@ -142,6 +143,35 @@ def delete() -> None:
         aiplatform.CustomJob.get(name)
 
 
+def tuning_grid_and_delete() -> None:
+    """A HyperparameterTuningJob: its trials run, report with cloudml-hypertune, and are read back."""
+    report = (
+        "import sys, hypertune; n = int(sys.argv[-1].split('=')[1]); "
+        "hypertune.HyperTune().report_hyperparameter_tuning_metric('loss', (n - 2) ** 2)"
+    )
+    pool = {**_pool(_python(report)), "machine_spec": {"machine_type": "n1-standard-1"}}
+    job = aiplatform.HyperparameterTuningJob(
+        display_name=f"sdk-tuning-{uuid.uuid4().hex[:8]}",
+        custom_job=aiplatform.CustomJob(display_name="trial", worker_pool_specs=[pool]),
+        metric_spec={"loss": "minimize"},
+        parameter_spec={"n": hpt.IntegerParameterSpec(min=1, max=3, scale="linear")},
+        max_trial_count=3,
+        parallel_trial_count=2,
+        search_algorithm="grid",
+    )
+    job.run(sync=True)
+    assert job.state == JobState.JOB_STATE_SUCCEEDED
+    values = sorted(t.parameters[0].value for t in job.trials)
+    assert values == [1, 2, 3]
+    best = min(job.trials, key=lambda t: t.final_measurement.metrics[0].value)
+    assert best.parameters[0].value == 2
+    fetched = aiplatform.HyperparameterTuningJob.get(job.resource_name)
+    assert len(fetched.trials) == 3
+    job.delete()
+    with pytest.raises(exceptions.NotFound):
+        aiplatform.HyperparameterTuningJob.get(job.resource_name)
+
+
 SCENARIOS: dict[str, Callable[[], None]] = {
     fn.__name__: fn
     for fn in (
@@ -152,6 +182,7 @@ SCENARIOS: dict[str, Callable[[], None]] = {
         cancel_running,
         timeout_fails,
         delete,
+        tuning_grid_and_delete,
     )
 }
 

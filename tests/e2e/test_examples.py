@@ -3,6 +3,8 @@
 - pytorch_ddp: DistributedDataParallel (gloo, CPU) across 1 primary + 2 workers that find
   each other through MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK; its loss must fall below a
   threshold and the model it saves to AIP_MODEL_DIR must load with torch.
+- tuning: examples/tuning/tune.py drives a HyperparameterTuningJob with the SDK; its best
+  trial must have learnt (validation loss near the noise floor).
 - tf_config: every replica of chief + 2 workers + ps + evaluator resolves TF_CONFIG as
   TensorFlow does, and the chief sees them all through CLUSTER_SPEC.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -27,6 +30,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DDP_MAX_FINAL_LOSS = 0.05
 DDP_STEPS = 80
 DDP_TIMEOUT_S = 240
+TUNING_TIMEOUT_S = 180
 
 
 def test_pytorch_ddp_trains_across_three_replicas_and_saves_a_loadable_model(
@@ -94,3 +98,16 @@ def test_tf_config_is_read_the_tensorflow_way_by_every_replica(server: ServerPro
     assert worker["master"] == f"grpc://{chief['cluster']['worker'][1]}"
     assert records["evaluator-0"]["task_type"] == "evaluator"
     assert records["evaluator-0"]["vertex_task"] == {"type": "workerpool3", "index": 0}
+
+
+def test_tuning_example_finds_a_learning_rate_that_learns(server: ServerProcess, tmp_path: Path) -> None:
+    """examples/tuning: the SDK script as the README runs it, its study searched for real."""
+    argv = [sys.executable, str(EXAMPLES / "tuning" / "tune.py"), "--endpoint", server.url]
+    argv += ["--trials", "8", "--output", str(tmp_path / "out")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=TUNING_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    best = re.search(r"best trial (\d+): .*val_loss ([\d.]+)", done.stdout)
+    assert best, done.stdout
+    # The noise floor is 0.0025; a learning rate the search got wrong stays far above it.
+    assert float(best.group(2)) < 0.05, done.stdout
+    assert (tmp_path / "out" / best.group(1) / "model" / "weights.txt").is_file()

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,9 @@ def gcloud() -> list[str]:
     return [path]
 
 
-def run(server: ServerProcess, tmp: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    server: ServerProcess, tmp: Path, *args: str, check: bool = True, group: str = "custom-jobs"
+) -> subprocess.CompletedProcess[str]:
     config = tmp / "gcloud-config"
     config.mkdir(exist_ok=True)
     (config / "gce").write_text("False")  # skip the GCE metadata probe
@@ -45,7 +48,7 @@ def run(server: ServerProcess, tmp: Path, *args: str, check: bool = True) -> sub
         "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
     }
     result = subprocess.run(
-        ["gcloud", "ai", "custom-jobs", *args],
+        ["gcloud", "ai", group, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -142,3 +145,68 @@ def test_errors_print_googles_status_and_exit_1(
     result = run(server, tmp_path, "describe", missing, check=False)
     assert result.returncode == 1
     assert "NOT_FOUND" in result.stderr and "does not exist" in result.stderr
+
+
+HP_CONFIG = {
+    "studySpec": {
+        "metrics": [{"metricId": "loss", "goal": "MINIMIZE"}],
+        "parameters": [{"parameterId": "num", "integerValueSpec": {"minValue": 1, "maxValue": 3}}],
+        "algorithm": "GRID_SEARCH",
+    },
+    "trialJobSpec": {
+        "workerPoolSpecs": [
+            {
+                "machineSpec": {"machineType": "n1-standard-1"},
+                "replicaCount": 1,
+                "containerSpec": {
+                    "imageUri": "local/python",
+                    "command": [
+                        sys.executable,
+                        "-c",
+                        "import sys, hypertune; n = int(sys.argv[-1].split('=')[1]); "
+                        "hypertune.HyperTune().report_hyperparameter_tuning_metric('loss', abs(n - 2))",
+                    ],
+                },
+            }
+        ]
+    },
+}
+
+
+def test_hp_tuning_jobs_create_describe_list_cancel(
+    server: ServerProcess, gcloud: list[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "hp.yaml"
+    config.write_text(yaml.safe_dump(HP_CONFIG))
+    hp = {"group": "hp-tuning-jobs"}
+    created = run(
+        server,
+        tmp_path,
+        "create",
+        f"--region={REGION}",
+        "--display-name=gcloud-hp",
+        f"--config={config}",
+        "--max-trial-count=3",
+        "--parallel-trial-count=3",
+        "--format=json",
+        **hp,
+    )
+    name = json.loads(created.stdout)["name"]
+    assert f"/locations/{REGION}/hyperparameterTuningJobs/" in name
+    job_id = name.rsplit("/", 1)[1]
+
+    def described() -> dict[str, object]:
+        out = run(server, tmp_path, "describe", job_id, f"--region={REGION}", "--format=json", **hp)
+        result: dict[str, object] = json.loads(out.stdout)
+        return result
+
+    deadline = time.monotonic() + 60
+    while (job := described())["state"] != "JOB_STATE_SUCCEEDED":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+    trials = job["trials"]
+    assert isinstance(trials, list) and sorted(t["parameters"][0]["value"] for t in trials) == [1, 2, 3]
+    listed = run(server, tmp_path, "list", f"--region={REGION}", "--format=value(name)", **hp)
+    assert name in listed.stdout.split()
+    refused = run(server, tmp_path, "cancel", job_id, f"--region={REGION}", check=False, **hp)
+    assert refused.returncode != 0 and "JOB_STATE_SUCCEEDED" in refused.stderr

@@ -211,3 +211,43 @@ def test_a_queued_job_whose_key_is_disabled_fails_saying_why(tmp_path: Path) -> 
         assert listed["error"]["code"] == 9 and key in listed["error"]["message"]  # type: ignore[index]
     finally:
         srv.stop()
+
+
+def tuning_body(key: str) -> dict[str, object]:
+    report = (
+        f"import hypertune; print('{LOG_SECRET}'); "
+        "hypertune.HyperTune().report_hyperparameter_tuning_metric('m', 1.0)"
+    )
+    trial = body(key, [sys.executable, "-c", report])
+    return {
+        "displayName": "sealed-study",
+        "encryptionSpec": {"kmsKeyName": key},
+        "maxTrialCount": 1,
+        "parallelTrialCount": 1,
+        "studySpec": {
+            "metrics": [{"metricId": "m", "goal": "MAXIMIZE"}],
+            "parameters": [{"parameterId": "x", "doubleValueSpec": {"minValue": 0, "maxValue": 1}}],
+        },
+        "trialJobSpec": trial["jobSpec"],
+    }
+
+
+def test_tuning_jobs_follow_the_same_key_rules_and_seal_their_trials(server: ServerProcess) -> None:
+    url = f"{server.url}/v1/{PARENT_A}/hyperparameterTuningJobs"
+    refused = requests.post(url, json=tuning_body(KEY_B), headers=bearer(ALICE), timeout=30)
+    assert refused.status_code == 400 and KEY_B in refused.json()["error"]["message"]
+    made = requests.post(url, json=tuning_body(KEY_A), headers=bearer(ALICE), timeout=30)
+    assert made.status_code == 200, made.text
+    name = made.json()["name"]
+    deadline = time.monotonic() + 60
+    while (job := requests.get(f"{server.url}/v1/{name}", headers=bearer(ALICE), timeout=30).json())[
+        "state"
+    ] != "JOB_STATE_SUCCEEDED":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+    trial_job = wait_ended(server, job["trials"][0]["customJob"])
+    assert trial_job["encryptionSpec"] == {"kmsKeyName": KEY_A}
+    # The trial's execution is sealed like any CustomJob's: its log is on disk, but not in plaintext.
+    log_dir = server.data_dir / "jobs" / str(trial_job["name"]).rsplit("/", 1)[1]
+    assert [p for p in log_dir.rglob("*.log") if p.stat().st_size > 0]
+    assert files_containing(log_dir, LOG_SECRET.encode()) == []

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from customjobs.resources.custom_jobs.methods import CustomJobMethods
 from customjobs.resources.operations.methods import OperationMethods
+from customjobs.resources.tuning.methods import TuningJobMethods
 
 
-class VertexApi(CustomJobMethods, OperationMethods):
-    """The API of this server: CustomJobs and their operations."""
+class VertexApi(CustomJobMethods, TuningJobMethods, OperationMethods):
+    """The API of this server: CustomJobs, HyperparameterTuningJobs and their operations."""

@@ -49,6 +49,7 @@ class Job:
     # What the scheduler granted at admission (held until the job ends), and why it waits.
     allocation: JobAllocation | None = None
     queue_reason: str | None = None
+    owner: str | None = None
 
     @property
     def priority(self) -> int:
@@ -64,6 +65,8 @@ class NewJob:
     display_name: str
     labels: dict[str, str]
     spec_json: str
+    # The resource this execution runs for ("hyperparameterTuningJobs/<id>"), None for a CustomJob.
+    owner: str | None = None
 
     @property
     def priority(self) -> int:

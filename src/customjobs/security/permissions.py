@@ -14,6 +14,11 @@ CUSTOM_JOBS_GET = "aiplatform.customJobs.get"
 CUSTOM_JOBS_LIST = "aiplatform.customJobs.list"
 CUSTOM_JOBS_CANCEL = "aiplatform.customJobs.cancel"
 CUSTOM_JOBS_DELETE = "aiplatform.customJobs.delete"
+TUNING_JOBS_CREATE = "aiplatform.hyperparameterTuningJobs.create"
+TUNING_JOBS_GET = "aiplatform.hyperparameterTuningJobs.get"
+TUNING_JOBS_LIST = "aiplatform.hyperparameterTuningJobs.list"
+TUNING_JOBS_CANCEL = "aiplatform.hyperparameterTuningJobs.cancel"
+TUNING_JOBS_DELETE = "aiplatform.hyperparameterTuningJobs.delete"
 OPERATIONS_GET = "aiplatform.operations.get"
 OPERATIONS_LIST = "aiplatform.operations.list"
 OPERATIONS_CANCEL = "aiplatform.operations.cancel"
@@ -38,6 +43,11 @@ METHOD_PERMISSIONS: dict[str, str] = {
     "ListCustomJobs": CUSTOM_JOBS_LIST,
     "CancelCustomJob": CUSTOM_JOBS_CANCEL,
     "DeleteCustomJob": CUSTOM_JOBS_DELETE,
+    "CreateHyperparameterTuningJob": TUNING_JOBS_CREATE,
+    "GetHyperparameterTuningJob": TUNING_JOBS_GET,
+    "ListHyperparameterTuningJobs": TUNING_JOBS_LIST,
+    "CancelHyperparameterTuningJob": TUNING_JOBS_CANCEL,
+    "DeleteHyperparameterTuningJob": TUNING_JOBS_DELETE,
     "GetOperation": OPERATIONS_GET,
     "WaitOperation": OPERATIONS_GET,
     "ListOperations": OPERATIONS_LIST,
@@ -65,6 +75,8 @@ VIEWER_PERMISSIONS = frozenset(
     {
         CUSTOM_JOBS_GET,
         CUSTOM_JOBS_LIST,
+        TUNING_JOBS_GET,
+        TUNING_JOBS_LIST,
         OPERATIONS_GET,
         OPERATIONS_LIST,
         LOG_ENTRIES_LIST,
@@ -78,6 +90,9 @@ USER_PERMISSIONS = VIEWER_PERMISSIONS | {
     CUSTOM_JOBS_CREATE,
     CUSTOM_JOBS_CANCEL,
     CUSTOM_JOBS_DELETE,
+    TUNING_JOBS_CREATE,
+    TUNING_JOBS_CANCEL,
+    TUNING_JOBS_DELETE,
     OPERATIONS_CANCEL,
     OPERATIONS_DELETE,
     BUCKETS_CREATE,

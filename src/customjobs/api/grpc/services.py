@@ -78,7 +78,42 @@ def job_service(api: VertexApi, version: str) -> Any:
         "CancelCustomJob": cancel,
         "DeleteCustomJob": delete,
     }
-    service = job_service_name(version)
+    return _vertex_service(job_service_name(version), version, table)
+
+
+def tuning_job_service(api: VertexApi, version: str) -> Any:
+    """JobService's HyperparameterTuningJob methods: a second handler of the same service name
+    (gRPC asks each generic handler in turn; this one answers only its own methods)."""
+
+    def create(req: Any) -> Message:
+        return api.create_hyperparameter_tuning_job(version, req.parent, req.hyperparameter_tuning_job)
+
+    def get(req: Any) -> Message:
+        return api.get_hyperparameter_tuning_job(version, req.name)
+
+    def list_(req: Any) -> Message:
+        return api.list_hyperparameter_tuning_jobs(
+            version, req.parent, req.filter, req.page_size, req.page_token
+        )
+
+    def cancel(req: Any) -> Message:
+        api.cancel_hyperparameter_tuning_job(req.name)
+        return Empty()
+
+    def delete(req: Any) -> Message:
+        return api.delete_hyperparameter_tuning_job(version, req.name)
+
+    table: dict[str, Callable[[Any], Message]] = {
+        "CreateHyperparameterTuningJob": create,
+        "GetHyperparameterTuningJob": get,
+        "ListHyperparameterTuningJobs": list_,
+        "CancelHyperparameterTuningJob": cancel,
+        "DeleteHyperparameterTuningJob": delete,
+    }
+    return _vertex_service(job_service_name(version), version, table)
+
+
+def _vertex_service(service: str, version: str, table: dict[str, Callable[[Any], Message]]) -> Any:
     return grpc.method_handlers_generic_handler(
         service,
         {
@@ -122,5 +157,9 @@ def operations_service(api: VertexApi) -> Any:
 
 
 def all_services(api: VertexApi) -> tuple[Any, ...]:
-    """Every generic handler the server registers: JobService per API version, and Operations."""
-    return (*(job_service(api, version) for version in VERSIONS), operations_service(api))
+    """Every generic handler the server registers: JobService's per API version, and Operations."""
+    return (
+        *(job_service(api, version) for version in VERSIONS),
+        *(tuning_job_service(api, version) for version in VERSIONS),
+        operations_service(api),
+    )

@@ -25,6 +25,7 @@ from customjobs.api.rest.metrics import MetricsHandler, RequestMetrics
 from customjobs.api.rest.operations import OperationHandlers
 from customjobs.api.rest.storage import storage_routes
 from customjobs.api.rest.storage_common import ObjectNotFoundPath, storage_error_response
+from customjobs.api.rest.tuning import TuningHandlers
 from customjobs.api.rest.webaccess import webaccess_routes
 from customjobs.api.vertex import VertexApi
 from customjobs.console.routes import console_routes
@@ -59,18 +60,26 @@ register_url_convertor("opver", OperationsPrefix())
 LOCATION = "/projects/{project:rid}/locations/{location:rid}"
 JOBS = "/{version:ver}" + LOCATION + "/customJobs"
 JOB = JOBS + "/{job:rid}"
+TUNING_JOBS = "/{version:ver}" + LOCATION + "/hyperparameterTuningJobs"
+TUNING_JOB = TUNING_JOBS + "/{job:rid}"
 
 
 def routes(rt: Runtime) -> list[BaseRoute]:
     api = VertexApi(rt)
     jobs, ops, logs = JobHandlers(api), OperationHandlers(api), LogHandlers(rt)
     cloud_logging = CloudLoggingHandlers(rt)
+    tuning = TuningHandlers(api)
     table: list[BaseRoute] = [
         Route(JOBS, guarded(jobs.create), methods=["POST"]),
         Route(JOBS, guarded(jobs.list), methods=["GET"]),
         Route(JOB + ":cancel", guarded(jobs.cancel), methods=["POST"]),
         Route(JOB, guarded(jobs.get), methods=["GET"]),
         Route(JOB, guarded(jobs.delete), methods=["DELETE"]),
+        Route(TUNING_JOBS, guarded(tuning.create), methods=["POST"]),
+        Route(TUNING_JOBS, guarded(tuning.list), methods=["GET"]),
+        Route(TUNING_JOB + ":cancel", guarded(tuning.cancel), methods=["POST"]),
+        Route(TUNING_JOB, guarded(tuning.get), methods=["GET"]),
+        Route(TUNING_JOB, guarded(tuning.delete), methods=["DELETE"]),
         Route(
             "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/logs", guarded(logs.logs), methods=["GET"]
         ),

@@ -82,6 +82,9 @@ class Scheduler:
         self.open_spec: Callable[[Job], str] = lambda job: job.spec_json
         self.hides_logs: Callable[[Job], bool] = lambda job: False
         self.on_ended: Callable[[Job], None] = lambda job: None
+        # Resources' controller passes (resources/*/controller.py), run first in every pass so
+        # the executions they submit start in the same pass; each returns its active count.
+        self.controllers: list[Callable[[], int]] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -122,6 +125,12 @@ class Scheduler:
         """One pass: reconcile every admitted job, then admit what fits now (admission.py)
         and launch it. Returns what it did."""
         self._launched = self._finished = 0
+        owners_active = 0
+        for controller in self.controllers:
+            try:
+                owners_active += controller()
+            except Exception:
+                log.exception("controller pass failed; retrying on the next pass")
         jobs = self.store.jobs_in_states(ACTIVE)
         waiting = [job for job in jobs if is_waiting(job)]
         admitted: list[Job] = []
@@ -135,7 +144,7 @@ class Scheduler:
             if job_id not in live:
                 del self._specs[job_id]
         self.queue.forget(live)
-        return PassResult(len(jobs), len(admitted), self._launched, self._finished)
+        return PassResult(len(jobs) + owners_active, len(admitted), self._launched, self._finished)
 
     def _reconcile_one(self, job: Job) -> bool:
         """False once this server no longer holds the scheduler lease: the pass stops there."""

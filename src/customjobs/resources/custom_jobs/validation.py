@@ -49,13 +49,19 @@ _KMS_KEY_NAME = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/crypt
 
 def validate_custom_job(job: Message) -> list[FieldViolation]:
     """All violations of a v1 or v1beta1 CustomJob, in a stable order; empty when valid."""
+    return validate_job_resource(job, "job_spec")
+
+
+def validate_job_resource(job: Message, spec_field: str) -> list[FieldViolation]:
+    """What every job resource shares (display name, its CustomJobSpec at `spec_field`, labels,
+    encryption): a CustomJob's `job_spec`, a tuning job's `trial_job_spec`."""
     out: list[FieldViolation] = []
     j: Any = job
     _check_display_name(j.display_name, out)
-    if j.HasField("job_spec"):
-        _check_job_spec(j.job_spec, "job_spec", out)
+    if j.HasField(spec_field):
+        _check_job_spec(getattr(j, spec_field), spec_field, out)
     else:
-        out.append(FieldViolation("job_spec", REQUIRED))
+        out.append(FieldViolation(spec_field, REQUIRED))
     _check_labels(dict(j.labels), out)
     if j.HasField("encryption_spec"):
         _check_encryption_spec(j.encryption_spec, "encryption_spec", out)

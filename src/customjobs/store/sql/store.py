@@ -51,6 +51,7 @@ class SqlStore:
                     update_us=now_us,
                     attempt=0,
                     priority=new.priority,
+                    owner=new.owner,
                 )
             )
             if new.labels:
@@ -69,6 +70,7 @@ class SqlStore:
             create_us=now_us,
             update_us=now_us,
             labels=dict(new.labels),
+            owner=new.owner,
         )
 
     def get_job(self, job_id: int) -> Job | None:
@@ -209,7 +211,7 @@ class SqlStore:
             if result.rowcount != 1:
                 conn.rollback()
                 return False
-            conn.execute(insert(operations).values(**_operation_row(operation)))
+            conn.execute(insert(operations).values(**operation_row(operation)))
         return True
 
     # operations -------------------------------------------------------------
@@ -256,7 +258,9 @@ def list_query(
     project: str, location: str, where: Expr | None, limit: int, after: Cursor | None
 ) -> Select[Any]:
     """One page, newest first, by keyset: an index range scan however deep the page is."""
-    query = select(custom_jobs).where(custom_jobs.c.project == project, custom_jobs.c.location == location)
+    query = select(custom_jobs).where(
+        custom_jobs.c.project == project, custom_jobs.c.location == location, custom_jobs.c.owner.is_(None)
+    )
     if where is not None:
         query = query.where(filter_clause(where))
     if after is not None:
@@ -291,10 +295,11 @@ def _job(row: Row[Any], labels: dict[str, str]) -> Job:
         web_access_uris=json.loads(row.web_access_json) if row.web_access_json else {},
         allocation=JobAllocation.from_dict(json.loads(row.allocation_json)) if row.allocation_json else None,
         queue_reason=row.queue_reason,
+        owner=row.owner,
     )
 
 
-def _operation_row(op: Operation) -> dict[str, Any]:
+def operation_row(op: Operation) -> dict[str, Any]:
     return {
         "id": op.id,
         "project": op.project,

@@ -49,6 +49,9 @@ custom_jobs = Table(
     Column("queue_reason", Text),
     # What the scheduler granted at admission (domain/placement.py), held until the job ends.
     Column("allocation_json", Text),
+    # The resource that runs this execution as its child (a tuning job's trial), or NULL for a
+    # CustomJob of its own: customJobs list shows only those.
+    Column("owner", String(255)),
     # Keyset pagination, newest first, per parent: one index range scan per page.
     Index("ix_custom_jobs_parent_created", "project", "location", "create_us", "id"),
     Index("ix_custom_jobs_parent_state_created", "project", "location", "state", "create_us", "id"),
@@ -106,4 +109,35 @@ leases = Table(
     Column("epoch", BigInteger, nullable=False),
     Column("acquired_us", BigInteger, nullable=False),
     Column("expires_us", BigInteger, nullable=False),
+)
+
+# HyperparameterTuningJobs (resources/tuning): the job's input fields and its trials as proto
+# JSON; `revision` is the compare-and-set token of the controller's writes.
+tuning_jobs = Table(
+    "tuning_jobs",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("project", String(128), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("display_name", String(512), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("trials_json", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    Column("start_us", BigInteger),
+    Column("end_us", BigInteger),
+    Column("error_code", Integer),
+    Column("error_message", Text),
+    Index("ix_tuning_jobs_parent_created", "project", "location", "create_us", "id"),
+    Index("ix_tuning_jobs_state", "state"),
+)
+
+tuning_job_labels = Table(
+    "tuning_job_labels",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("tuning_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(128), nullable=False),
 )

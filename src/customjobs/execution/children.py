@@ -1,0 +1,57 @@
+"""The narrow interface through which a resource's controller runs child executions.
+
+A tuning job's trials are executions like any CustomJob (same scheduler, backends,
+capacity, logs), owned by the resource that started them. The controller chooses each
+child's id before it records the child, so submitting again after a restart finds the
+execution already there instead of starting it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from customjobs.clock import now_us
+from customjobs.domain.job import Job, NewJob
+from customjobs.domain.states import CANCELLABLE, JobState
+from customjobs.execution import transitions
+from customjobs.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class ChildExecutions:
+    def __init__(
+        self, store: Store, wake: Callable[[], None], seal: Callable[[NewJob], NewJob] = lambda new: new
+    ) -> None:
+        self.store = store
+        self.wake = wake
+        # A child that asks for a customer-managed key is sealed as a CustomJob is (kms/jobdata.py);
+        # an ApiError when the key cannot be used.
+        self.seal = seal
+
+    def submit(self, execution_id: int, new: NewJob) -> None:
+        """Start execution `execution_id` unless it exists already (idempotent)."""
+        assert new.owner is not None, "a child execution names its owner"
+        if self.store.get_job(execution_id) is not None:
+            return
+        sealed = self.seal(new)
+        try:
+            self.store.insert_job(execution_id, sealed, JobState.PENDING, now_us())
+        except IntegrityError:
+            if self.store.get_job(execution_id) is None:
+                raise
+            return
+        log.info("execution %s: submitted for %s", execution_id, new.owner)
+        self.wake()
+
+    def get(self, execution_id: int) -> Job | None:
+        return self.store.get_job(execution_id)
+
+    def cancel(self, execution: Job, reason: str) -> None:
+        if execution.state in CANCELLABLE and transitions.move(
+            self.store, execution, JobState.CANCELLING, message=reason
+        ):
+            self.wake()
