@@ -3,8 +3,10 @@ that really run and report through the unmodified cloudml-hypertune, searched by
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
+import subprocess
 import sys
 import time
 import uuid
@@ -14,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform
 from google.cloud.aiplatform import hyperparameter_tuning as hpt
@@ -32,14 +35,16 @@ p = argparse.ArgumentParser()
 p.add_argument("--x", type=float)
 p.add_argument("--opt", default="a")
 a = p.parse_args()
+score = -(a.x - 3) ** 2 + (0.5 if a.opt == "b" else 0)
 hypertune.HyperTune().report_hyperparameter_tuning_metric(
-    hyperparameter_metric_tag="score", metric_value=-(a.x - 3) ** 2 + (0.5 if a.opt == "b" else 0), global_step=1)
+    hyperparameter_metric_tag="score", metric_value=score, global_step=1)
 """
 # Writes what it was given (argv, the trial's environment) where AIP_MODEL_DIR says, then reports.
 RECORDER = """
 import json, os, sys, time, hypertune
 os.makedirs(os.environ["AIP_MODEL_DIR"], exist_ok=True)
-seen = {"argv": sys.argv[1:], "env": {k: v for k, v in os.environ.items() if k.startswith(("CLOUD_ML", "AIP_"))}}
+env = {k: v for k, v in os.environ.items() if k.startswith(("CLOUD_ML", "AIP_"))}
+seen = {"argv": sys.argv[1:], "env": env}
 with open(os.path.join(os.environ["AIP_MODEL_DIR"], "seen.json"), "a") as f:
     f.write(json.dumps(seen) + "\\n")
 time.sleep(0.3)
@@ -365,3 +370,31 @@ def test_kill9_mid_study_resumes_without_losing_or_repeating_a_trial(
     for trial in job["trials"]:
         runs = (tmp_path / "out" / trial["id"] / "model" / "seen.json").read_text().splitlines()
         assert len(runs) == 1, f"trial {trial['id']} ran {len(runs)} times"
+
+
+def _cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "customjobs.cli.main", "hp-tuning-jobs", *args, "--endpoint", server.url]
+    argv += ["--project", "tuning-cli", "--region", LOCATION]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_cli_creates_a_study_and_lists_its_trials_as_csv(server: ServerProcess, tmp_path: Path) -> None:
+    params = [{"parameterId": "x", "integerValueSpec": {"minValue": 1, "maxValue": 3}}]
+    body = _body(OBJECTIVE, params, study={"algorithm": "GRID_SEARCH"})
+    config = tmp_path / "study.yaml"
+    config.write_text(yaml.safe_dump({"studySpec": body["studySpec"], "trialJobSpec": body["trialJobSpec"]}))
+    created = _cli(server, "create", "--display-name=cli-study", f"--config={config}", "--max-trial-count=3")
+    assert created.returncode == 0, created.stderr
+    name = created.stdout.strip()
+    assert "/hyperparameterTuningJobs/" in name
+    _wait(server, name, "JOB_STATE_SUCCEEDED")
+    table = _cli(server, "trials", name.rsplit("/", 1)[1], "--format", "csv")
+    assert table.returncode == 0, table.stderr
+    rows = list(csv.reader(table.stdout.splitlines()))
+    assert rows[0] == ["trial", "state", "x", "score", "best"]
+    by_x = {row[2]: row for row in rows[1:]}
+    assert sorted(by_x) == ["1", "2", "3"]
+    assert [row[4] for row in rows[1:]].count("*") == 1 and by_x["3"][4] == "*"  # -(x-3)^2 peaks at 3
+    assert float(by_x["1"][3]) == -4.0
+    listed = _cli(server, "list")
+    assert listed.returncode == 0 and "cli-study" in listed.stdout and "JOB_STATE_SUCCEEDED" in listed.stdout

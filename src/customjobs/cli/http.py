@@ -28,7 +28,7 @@ OPERATION_POLL_MIN_S = 0.05
 OPERATION_POLL_MAX_S = 1.0
 API_VERSION = "v1"
 
-_JOB_NAME = re.compile(r"^projects/[^/:]+/locations/[^/:]+/customJobs/[^/:]+$")
+CUSTOM_JOBS = "customJobs"
 _JOB_ID = re.compile(r"^[\w-]+$")
 
 # JobState numbers, for a server that answers with enum integers.
@@ -102,9 +102,13 @@ class ApiClient:
         region: str,
         transport: httpx.BaseTransport | None = None,
         token: str | None = None,
+        collection: str = CUSTOM_JOBS,
     ) -> None:
         self.endpoint = normalise_endpoint(endpoint)
         self.parent = f"projects/{project}/locations/{region}"
+        # The resource these calls are about: customJobs, or hyperparameterTuningJobs.
+        self.collection = collection
+        self._full_name = re.compile(rf"^projects/[^/:]+/locations/[^/:]+/{collection}/[^/:]+$")
         headers = {"user-agent": f"customjobs-cli/{__version__}", "accept": "application/json"}
         if token:
             headers["authorization"] = f"Bearer {token.strip()}"
@@ -129,12 +133,12 @@ class ApiClient:
     def job_name(self, ref: str) -> str:
         """A full resource name from a bare id (in this project and region) or a full name."""
         ref = ref.strip()
-        if _JOB_NAME.match(ref):
+        if self._full_name.match(ref):
             return ref
         if _JOB_ID.match(ref):
-            return f"{self.parent}/customJobs/{ref}"
+            return f"{self.parent}/{self.collection}/{ref}"
         raise CommandError(
-            f"Invalid job [{ref}]: expected an id or projects/PROJECT/locations/REGION/customJobs/ID."
+            f"Invalid job [{ref}]: expected an id or projects/PROJECT/locations/REGION/{self.collection}/ID."
         )
 
     @contextlib.contextmanager
@@ -159,7 +163,7 @@ class ApiClient:
         return body
 
     def create(self, job: Job) -> Job:
-        return self._call("POST", f"/{API_VERSION}/{self.parent}/customJobs", json=job)
+        return self._call("POST", f"/{API_VERSION}/{self.parent}/{self.collection}", json=job)
 
     def get(self, name: str) -> Job:
         return self._call("GET", f"/{API_VERSION}/{name}")
@@ -175,8 +179,8 @@ class ApiClient:
             params["pageSize"] = page_size
         seen = 0
         while True:
-            page = self._call("GET", f"/{API_VERSION}/{self.parent}/customJobs", params=params)
-            for job in page.get("customJobs", []):
+            page = self._call("GET", f"/{API_VERSION}/{self.parent}/{self.collection}", params=params)
+            for job in page.get(self.collection, []):
                 if limit is not None and seen >= limit:
                     return
                 seen += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,30 +70,45 @@ def _target(ctx: click.Context) -> Target:
     return ctx.find_object(Target) or Target(DEFAULT_ENDPOINT, DEFAULT_PROJECT, DEFAULT_REGION)
 
 
-def _client(ctx: click.Context) -> ApiClient:
+def client_for(ctx: click.Context, collection: str = "customJobs") -> ApiClient:
     from customjobs.cli.http import ApiClient
 
     target = _target(ctx)
-    return ctx.with_resource(ApiClient(target.endpoint, target.project, target.region, token=target.token))
+    client = ApiClient(
+        target.endpoint, target.project, target.region, token=target.token, collection=collection
+    )
+    return ctx.with_resource(client)
+
+
+def target_options(group: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every group of API verbs takes (here and in cli/tuning.py)."""
+    for option in reversed(_TARGET_OPTIONS):
+        group = option(group)
+    return group
+
+
+_TARGET_OPTIONS = [
+    click.option(
+        "--endpoint", envvar="CUSTOMJOBS_ENDPOINT", default=DEFAULT_ENDPOINT, show_default=True,
+        help="The customjobs server [env: CUSTOMJOBS_ENDPOINT].",
+    ),
+    click.option(
+        "--project", envvar="CUSTOMJOBS_PROJECT", default=DEFAULT_PROJECT, show_default=True,
+        help="Project of bare job ids and new jobs [env: CUSTOMJOBS_PROJECT].",
+    ),
+    click.option(
+        "--region", envvar="CUSTOMJOBS_REGION", default=DEFAULT_REGION, show_default=True,
+        help="Region of bare job ids and new jobs [env: CUSTOMJOBS_REGION].",
+    ),
+    click.option(
+        "--token", envvar="CUSTOMJOBS_TOKEN", default=None, show_default=False,
+        help="Bearer token for a server with authentication [env: CUSTOMJOBS_TOKEN].",
+    ),
+]  # fmt: skip
 
 
 @click.group(cls=JobsGroup)
-@click.option(
-    "--endpoint", envvar="CUSTOMJOBS_ENDPOINT", default=DEFAULT_ENDPOINT, show_default=True,
-    help="The customjobs server [env: CUSTOMJOBS_ENDPOINT].",
-)  # fmt: skip
-@click.option(
-    "--project", envvar="CUSTOMJOBS_PROJECT", default=DEFAULT_PROJECT, show_default=True,
-    help="Project of bare job ids and new jobs [env: CUSTOMJOBS_PROJECT].",
-)  # fmt: skip
-@click.option(
-    "--region", envvar="CUSTOMJOBS_REGION", default=DEFAULT_REGION, show_default=True,
-    help="Region of bare job ids and new jobs [env: CUSTOMJOBS_REGION].",
-)  # fmt: skip
-@click.option(
-    "--token", envvar="CUSTOMJOBS_TOKEN", default=None, show_default=False,
-    help="Bearer token for a server with authentication [env: CUSTOMJOBS_TOKEN].",
-)  # fmt: skip
+@target_options
 @click.pass_context
 def jobs(ctx: click.Context, endpoint: str, project: str, region: str, token: str | None) -> None:
     """Manage CustomJobs on a customjobs server (gcloud ai custom-jobs, without gcloud)."""
@@ -147,7 +163,7 @@ def create(
     body: dict[str, Any] = {"displayName": display_name, "jobSpec": spec}
     if labels:
         body["labels"] = pool_specs.parse_labels(labels)
-    job = _client(ctx).create(body)
+    job = client_for(ctx).create(body)
     name = str(job.get("name", ""))
     click.echo(
         f"CustomJob [{name}] is submitted successfully.\n\n"
@@ -173,7 +189,7 @@ def list_(ctx: click.Context, filter_: str, page_size: int | None, limit: int | 
     """List jobs, newest first (filtered by the server)."""
     from customjobs.cli import render
 
-    found = list(_client(ctx).list(filter_, page_size, limit))
+    found = list(client_for(ctx).list(filter_, page_size, limit))
     if not found and fmt == "table":
         click.echo("Listed 0 items.", err=True)
         return
@@ -188,7 +204,7 @@ def describe(ctx: click.Context, job: str, fmt: str) -> None:
     """Print a job (an id or a full resource name)."""
     from customjobs.cli import render
 
-    client = _client(ctx)
+    client = client_for(ctx)
     render.print_job(client.get(client.job_name(job)), fmt)
 
 
@@ -197,7 +213,7 @@ def describe(ctx: click.Context, job: str, fmt: str) -> None:
 @click.pass_context
 def cancel(ctx: click.Context, job: str) -> None:
     """Ask the server to cancel a job."""
-    client = _client(ctx)
+    client = client_for(ctx)
     name = client.job_name(job)
     client.cancel(name)
     click.echo(
@@ -212,7 +228,7 @@ def cancel(ctx: click.Context, job: str) -> None:
 @click.pass_context
 def delete(ctx: click.Context, job: str) -> None:
     """Delete an ended job (waits for the operation)."""
-    client = _client(ctx)
+    client = client_for(ctx)
     name = client.job_name(job)
     client.delete(name)
     click.echo(f"Deleted CustomJob [{name}].", err=True)
@@ -228,7 +244,7 @@ def logs(ctx: click.Context, job: str, replica: str | None, follow: bool) -> Non
 
     Without --replica, every replica's lines are prefixed with [workerpoolP-R].
     """
-    client = _client(ctx)
+    client = client_for(ctx)
     out = sys.stdout.buffer
     try:
         for chunk in client.logs(client.job_name(job), replica, follow):
@@ -252,7 +268,7 @@ def wait(ctx: click.Context, job: str, timeout_s: float | None) -> None:
     from customjobs.cli.http import SUCCEEDED, job_state
     from customjobs.cli.progress import wait_for_end
 
-    client = _client(ctx)
+    client = client_for(ctx)
     name = client.job_name(job)
     ended = wait_for_end(client, name, timeout_s)
     if ended is None:

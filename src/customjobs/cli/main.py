@@ -16,6 +16,7 @@ from customjobs.cli.db import db
 from customjobs.cli.jobs import jobs
 from customjobs.cli.keys import keys
 from customjobs.cli.security_options import security_options, tls_files_for
+from customjobs.cli.tuning import tuning
 from customjobs.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -243,6 +244,7 @@ def serve(
 
 
 main.add_command(jobs)
+main.add_command(tuning)
 main.add_command(keys)
 main.add_command(db)
 
