@@ -398,3 +398,31 @@ def test_cli_creates_a_study_and_lists_its_trials_as_csv(server: ServerProcess, 
     assert float(by_x["1"][3]) == -4.0
     listed = _cli(server, "list")
     assert listed.returncode == 0 and "cli-study" in listed.stdout and "JOB_STATE_SUCCEEDED" in listed.stdout
+
+
+def test_median_rule_stops_the_replicas_of_losing_trials(server: ServerProcess) -> None:
+    # Trials 1-3 finish at once with 1.0; later ones report 0.0 for 40 steps unless stopped.
+    code = """
+import os, time, hypertune
+ht = hypertune.HyperTune()
+good = int(os.environ["CLOUD_ML_TRIAL_ID"]) <= 3
+for step in range(1, 4 if good else 41):
+    ht.report_hyperparameter_tuning_metric("score", 1.0 if good else 0.0, global_step=step)
+    time.sleep(0 if good else 0.25)
+"""
+    params = [{"parameterId": "x", "doubleValueSpec": {"minValue": 0, "maxValue": 1}}]
+    study = {"medianAutomatedStoppingSpec": {}}
+    name = _create(
+        server, "tuning-stop", _body(code, params, maxTrialCount=5, parallelTrialCount=1, study=study)
+    )
+    job = _wait(server, name, "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", timeout_s=60)
+    assert job["state"] == "JOB_STATE_SUCCEEDED", job
+    trials = job["trials"]
+    assert [len(t["measurements"]) for t in trials[:3]] == [3, 3, 3]
+    for trial in trials[3:]:
+        # Stopped well before its 40 steps; an early-stopped trial keeps what it reported.
+        assert trial["state"] == "SUCCEEDED" and len(trial["measurements"]) < 20, trial
+        # (proto3 JSON leaves a value of 0 out, as Vertex's answers do)
+        assert trial["finalMeasurement"]["metrics"] == [{"metricId": "score"}]
+        custom = requests.get(f"{server.url}/v1/{trial['customJob']}", timeout=10).json()
+        assert custom["state"] == "JOB_STATE_CANCELLED"

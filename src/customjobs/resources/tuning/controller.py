@@ -22,7 +22,7 @@ from customjobs.domain.states import TERMINAL, JobState, can_move
 from customjobs.domain.tuning import TuningJob
 from customjobs.errors import ApiError, RpcCode
 from customjobs.execution.children import ChildExecutions
-from customjobs.resources.tuning import codec, trials
+from customjobs.resources.tuning import codec, stopping, trials
 from customjobs.resources.tuning.study import GRID_SEARCH, PastTrial, Search
 from customjobs.resources.tuning.trials import Record
 from customjobs.store.sql.tuning import SqlTuningStore
@@ -109,6 +109,11 @@ class TuningController:
                     record.trial["state"] = "STOPPING"
                     changed = True
                 self.executions.cancel(execution, "its tuning job is ending")
+            elif record.state == "ACTIVE" and _losing(record, records, spec):
+                record.trial["state"] = "STOPPING"
+                changed = True
+                log.info("tuning job %s: trial %s stopped early (median rule)", job.id, record.id)
+                self.executions.cancel(execution, "stopped early: the median automated stopping rule")
         failed = sum(r.state == "INFEASIBLE" for r in records)
         running = sum(r.state in RUNNING_TRIAL for r in records)
         added: list[Record] = []
@@ -254,3 +259,27 @@ def _past(record: Record, metric_ids: list[str]) -> PastTrial:
         final = {m["metricId"]: float(m["value"]) for m in record.trial["finalMeasurement"]["metrics"]}
         values = tuple(final[m] for m in metric_ids)
     return PastTrial(record.params, values, record.state == "INFEASIBLE", record.sampler)
+
+
+def _curve(record: Record, metric_id: str, by_time: bool) -> list[stopping.Point]:
+    """The trial's reports of `metric_id`, by step or by seconds since it started."""
+    points = []
+    for measurement in record.trial.get("measurements", []):
+        for metric in measurement["metrics"]:
+            if metric["metricId"] == metric_id:
+                at_text = (
+                    measurement.get("elapsedDuration", "0s") if by_time else measurement.get("stepCount", "0")
+                )
+                points.append(stopping.Point(float(str(at_text).rstrip("s")), float(metric["value"])))
+    return points
+
+
+def _losing(record: Record, records: list[Record], spec: Any) -> bool:
+    """Whether the median automated stopping rule stops this running trial now."""
+    if not spec.study_spec.HasField("median_automated_stopping_spec"):
+        return False
+    by_time = spec.study_spec.median_automated_stopping_spec.use_elapsed_duration
+    objective = spec.study_spec.metrics[0]
+    completed = [_curve(r, objective.metric_id, by_time) for r in records if r.state == "SUCCEEDED"]
+    maximize = codec.enum_name(objective, "goal") == "MAXIMIZE"
+    return stopping.should_stop(_curve(record, objective.metric_id, by_time), completed, maximize)
