@@ -176,5 +176,5 @@ UNKNOWN_METHOD_CLASS = {"rest": exceptions.NotFound, "grpc": exceptions.MethodNo
 
 def test_other_job_service_methods_are_not_served(client: av1.JobServiceClient, transport: str) -> None:
     with pytest.raises(exceptions.GoogleAPICallError) as info:
-        client.list_hyperparameter_tuning_jobs(parent=PARENT)
+        client.list_batch_prediction_jobs(parent=PARENT)
     assert type(info.value) is UNKNOWN_METHOD_CLASS[transport]
