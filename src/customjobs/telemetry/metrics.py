@@ -16,6 +16,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from customjobs.domain.states import JobState
+from customjobs.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class _StoreCollector(Collector):
         yield lease
         try:
             counts = self.count_by_state()
+        except Unavailable:  # the store is down: logged once per outage (store/outage.py)
+            return
         except Exception as exc:
             log.warning("metrics: could not count jobs: %s", exc)
             return

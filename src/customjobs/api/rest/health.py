@@ -1,7 +1,8 @@
 """/healthz (the process answers) and /readyz (it can do its job: database, schema, not draining).
 
-A load balancer routes by /readyz: a server whose database is unreachable, whose schema is
-behind the code, or which is draining after SIGTERM answers 503 and gets no new traffic.
+A load balancer routes by /readyz: a server whose database is unreachable or cannot write
+(its disk is full), whose schema is behind the code, or which is draining after SIGTERM
+answers 503 and gets no new traffic.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from starlette.responses import Response
 
 from customjobs.api.rest.common import call, json_response
 from customjobs.runtime import Runtime
+from customjobs.store.outage import health_of
 from customjobs.store.sql.revisions import current_revision, head_revision
+
+# How long after a write failed for want of space /readyz still says so. Writes (the lease
+# renewer's every few seconds) end the outage sooner when there is room again.
+UNWRITABLE_WINDOW_S = 10.0
 
 
 async def healthz(_: Request) -> Response:
@@ -28,6 +34,10 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, Any]]:
         current = current_revision(rt.store.engine)
     except Exception as exc:
         return False, {**body, "status": "database unreachable", "detail": str(exc).splitlines()[0]}
+    # Reads work on a full disk, so the revision check above passes: recent writes tell.
+    fault = health_of(rt.store.engine).failing(UNWRITABLE_WINDOW_S)
+    if fault is not None and fault.unwritable:
+        return False, {**body, "status": "database cannot write", "detail": fault.detail}
     head = head_revision()
     body["schemaRevision"] = current
     if current != head:

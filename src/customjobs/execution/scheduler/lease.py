@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from customjobs.execution.scheduler.holders import local_holder_is_dead
 from customjobs.store.leases import SCHEDULER_LEASE, Lease, LeaseStore
+from customjobs.store.outage import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,9 @@ class LeaseKeeper:
                 lease = self.store.try_acquire(self.name, self.holder, round(self.ttl_s * 1e6))
                 if lease is None and self._is_dead is not None:
                     lease = self._take_from_dead()
+            except StoreUnavailable:
+                # Logged once per outage by the store (store/outage.py), not at every retry.
+                return self._changed(self.held())
             except Exception as exc:
                 log.warning("scheduler lease: could not reach the database: %s", exc)
                 return self._changed(self.held())

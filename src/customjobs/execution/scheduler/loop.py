@@ -32,6 +32,7 @@ from customjobs.execution.scheduler import outcomes
 from customjobs.execution.scheduler.lease import LeaseKeeper
 from customjobs.execution.scheduler.queueing import Queue, is_waiting
 from customjobs.store.base import Store
+from customjobs.store.outage import StoreUnavailable
 from customjobs.telemetry.context import job_context
 from customjobs.telemetry.metrics import Metrics
 from customjobs.webaccess.uris import web_access_uris
@@ -102,6 +103,10 @@ class Scheduler:
                     continue
                 try:
                     active = self.run_once().active
+                except StoreUnavailable:
+                    # Logged once per outage by the store (store/outage.py), not once per pass;
+                    # the next pass starts over from what the store holds when it is back.
+                    active = 1
                 except Exception:
                     log.exception("scheduler pass failed; retrying")
                     active = 1
@@ -129,6 +134,8 @@ class Scheduler:
         for controller in self.controllers:
             try:
                 owners_active += controller()
+            except StoreUnavailable:
+                raise  # the pass ends (run_forever)
             except Exception:
                 log.exception("controller pass failed; retrying on the next pass")
         jobs = self.store.jobs_in_states(ACTIVE)
@@ -153,6 +160,8 @@ class Scheduler:
         with job_context(names.job_name(job.project, job.location, job.id), job.attempt):
             try:
                 self._reconcile(job)
+            except StoreUnavailable:
+                raise  # every later job would fail the same way: the pass ends (run_forever)
             except Exception:
                 log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
         return True
@@ -163,6 +172,8 @@ class Scheduler:
             return []
         try:
             step = self.queue.step(waiting, holding, now_us())
+        except StoreUnavailable:
+            raise  # the pass ends (run_forever)
         except Exception:
             log.exception("admission failed; retrying on the next pass")
             return []

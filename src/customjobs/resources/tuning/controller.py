@@ -25,6 +25,7 @@ from customjobs.execution.children import ChildExecutions
 from customjobs.resources.tuning import codec, stopping, trials
 from customjobs.resources.tuning.study import GRID_SEARCH, PastTrial, Search
 from customjobs.resources.tuning.trials import Record
+from customjobs.store.outage import StoreUnavailable
 from customjobs.store.sql.tuning import SqlTuningStore
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ class TuningController:
         for job in jobs:
             try:
                 self._reconcile(job)
+            except StoreUnavailable:
+                self._searches.pop(job.id, None)
+                raise  # logged once per outage by the store; the scheduler's pass ends
             except Exception:
                 log.exception("tuning job %s: reconcile failed", job.id)
                 self._searches.pop(job.id, None)
@@ -94,6 +98,8 @@ class TuningController:
             if execution is None:  # recorded, then not submitted (a restart, or its key refused)
                 try:
                     self._submit(job, record)
+                except StoreUnavailable:
+                    raise  # not the trial's fault: it is submitted when the store is back
                 except ApiError as exc:
                     record.trial.update(state="INFEASIBLE", endTime=_stamp(now), infeasibleReason=exc.message)
                     search.tell(index, None)
@@ -161,6 +167,8 @@ class TuningController:
         for record in added:
             try:
                 self._submit(job, record)
+            except StoreUnavailable:
+                raise
             except ApiError as exc:  # the next pass records why (above)
                 log.warning("tuning job %s: trial %s not started: %s", job.id, record.id, exc.message)
         if "state" in fields:

@@ -14,6 +14,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from customjobs.store import outage
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ DEFAULT_SQLITE_SYNCHRONOUS = "NORMAL"
 # As many connections as Starlette's worker threads (40) plus the scheduler's, so requests
 # never open and close overflow connections (each runs the PRAGMAs below).
 POOL_SIZE = 48
+# A PostgreSQL that does not answer (a dropped network, a host that is gone) must fail a
+# request in seconds with 503 UNAVAILABLE, not hang it for the OS's TCP connect timeout.
+# A `connect_timeout` in the URL wins.
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def make_engine(url: str, sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> Engine:
@@ -63,8 +70,20 @@ def make_engine(url: str, sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) 
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.close()
 
-        return engine
-    return create_engine(url, pool_size=8, max_overflow=32, pool_pre_ping=True)
+    else:
+        engine = create_engine(
+            url, pool_size=8, max_overflow=32, pool_pre_ping=True, connect_args=_connect_args(url)
+        )
+    # A database that is down or a disk that is full answers 503 UNAVAILABLE (store/outage.py).
+    outage.watch(engine)
+    return engine
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_S}
 
 
 def alembic_config(url: str) -> Config:
