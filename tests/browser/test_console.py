@@ -1,5 +1,6 @@
 """The web console in a real browser: the new-job form, the live list, filters, a job's page
-with its logs, Cancel and Delete, and the web-access terminal of a running replica."""
+with its logs, Cancel and Delete, the web-access terminal of a running replica, and the
+project/location it opens on."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from support.server import ServerProcess, processes_with
 # The first test may wait for scripts/setup-chromium.sh to install Chromium on a clean machine.
 pytestmark = pytest.mark.timeout(SETUP_TIMEOUT_S + 180)
 LOCATION = "us-central1"
+# A scope no test's `project` fixture uses: the console must find it by itself.
+OTHER_PROJECT, OTHER_LOCATION = "other-proj", "europe-west4"
 UI_TIMEOUT_MS = 30_000
 Shot = Callable[[Page, str], Path]
 
@@ -53,11 +56,13 @@ RECORD_STATES = """() => {
 }"""
 
 
-def jobs_url(server: ServerProcess, project: str) -> str:
-    return f"{server.url}/v1/projects/{project}/locations/{LOCATION}/customJobs"
+def jobs_url(server: ServerProcess, project: str, location: str = LOCATION) -> str:
+    return f"{server.url}/v1/projects/{project}/locations/{location}/customJobs"
 
 
-def create(server: ServerProcess, project: str, name: str, command: list[str], **spec: Any) -> str:
+def create(
+    server: ServerProcess, project: str, name: str, command: list[str], location: str = LOCATION, **spec: Any
+) -> str:
     body = {
         "displayName": name,
         "labels": spec.pop("labels", {}),
@@ -72,7 +77,7 @@ def create(server: ServerProcess, project: str, name: str, command: list[str], *
             **spec,
         },
     }
-    response = requests.post(jobs_url(server, project), json=body, timeout=10)
+    response = requests.post(jobs_url(server, project, location), json=body, timeout=10)
     response.raise_for_status()
     return str(response.json()["name"])
 
@@ -88,8 +93,8 @@ def wait_state(server: ServerProcess, name: str, wanted: str, timeout_s: float =
         time.sleep(0.1)
 
 
-def list_page(project: str) -> str:
-    return f"/#/projects/{project}/locations/{LOCATION}/customJobs"
+def list_page(project: str, location: str = LOCATION) -> str:
+    return f"/#/projects/{project}/locations/{location}/customJobs"
 
 
 def job_page(name: str) -> str:
@@ -273,6 +278,40 @@ def test_the_list_fits_a_narrow_screen(
     expect(page.locator("#timeline")).to_contain_text("Succeeded")
     expect(page.locator("#log")).to_contain_text("a line")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_first_visit_opens_the_scope_with_the_latest_job(page: Page, console_server: ServerProcess) -> None:
+    # A user whose jobs are all outside my-project: `/` must not greet them with an empty list.
+    name = create(console_server, OTHER_PROJECT, "elsewhere", ["true"], location=OTHER_LOCATION)
+    page.goto("/")
+    page.wait_for_url(f"**{list_page(OTHER_PROJECT, OTHER_LOCATION)}")
+    expect(page.locator(f'tr[data-job-id="{name.rsplit("/", 1)[1]}"]')).to_contain_text("elsewhere")
+    expect(page.locator("#scope [name=project]")).to_have_value(OTHER_PROJECT)
+    expect(page.locator("#scope [name=location]")).to_have_value(OTHER_LOCATION)
+    picker = page.locator("#scope-pick")
+    other = f"projects/{OTHER_PROJECT}/locations/{OTHER_LOCATION}"
+    expect(picker.locator(f'option[value="{other}"]')).to_contain_text(OTHER_PROJECT)
+    expect(picker).to_have_value(other)
+
+
+def test_the_chosen_scope_is_remembered_across_reloads(
+    page: Page, console_server: ServerProcess, project: str
+) -> None:
+    chosen = create(console_server, OTHER_PROJECT, "chosen", ["true"], location=OTHER_LOCATION)
+    create(console_server, project, "newest", ["true"])  # the latest job is NOT in the chosen scope
+    page.goto("/")
+    page.wait_for_url(f"**{list_page(project)}")
+    other = f"projects/{OTHER_PROJECT}/locations/{OTHER_LOCATION}"
+    page.select_option("#scope-pick", other)
+    page.wait_for_url(f"**{list_page(OTHER_PROJECT, OTHER_LOCATION)}")
+    row = page.locator(f'tr[data-job-id="{chosen.rsplit("/", 1)[1]}"]')
+    expect(row).to_contain_text("chosen")
+    for reopen in (page.reload, lambda: page.goto("/")):  # the same tab, and `/` opened again
+        reopen()
+        page.wait_for_url(f"**{list_page(OTHER_PROJECT, OTHER_LOCATION)}")
+        expect(row).to_contain_text("chosen")
+        expect(page.locator("#scope [name=project]")).to_have_value(OTHER_PROJECT)
+        expect(page.locator("#scope-pick")).to_have_value(other)
 
 
 def _wait(condition: Any, message: str, timeout_s: float = 10) -> None:

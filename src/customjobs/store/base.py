@@ -40,6 +40,16 @@ class StateChange:
     reset_runtime: bool = False
 
 
+@dataclass(frozen=True)
+class JobScope:
+    """A project and location that holds CustomJobs: how many, and when the newest was created."""
+
+    project: str
+    location: str
+    job_count: int
+    latest_create_us: int
+
+
 class Store(Protocol):
     def insert_job(self, job_id: int, new: NewJob, state: JobState, now_us: int) -> Job: ...
 
@@ -100,3 +110,10 @@ class Store(Protocol):
     ) -> list[Operation]: ...
 
     def delete_operation(self, op_id: int) -> bool: ...
+
+    def job_scopes(self) -> list[JobScope]:
+        """Every project and location holding CustomJobs, the one with the newest job first.
+
+        For the console's picker: the distinct parents are few (projects times locations).
+        """
+        ...

@@ -23,6 +23,7 @@ from customjobs.api.rest.limits import BodyLimit
 from customjobs.api.rest.logs import LogHandlers
 from customjobs.api.rest.metrics import MetricsHandler, RequestMetrics
 from customjobs.api.rest.operations import OperationHandlers
+from customjobs.api.rest.scopes import ScopeHandlers
 from customjobs.api.rest.storage import storage_routes
 from customjobs.api.rest.storage_common import ObjectNotFoundPath, storage_error_response
 from customjobs.api.rest.tuning import TuningHandlers
@@ -88,6 +89,8 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             guarded(EventHandlers(rt).events),
             methods=["GET"],
         ),
+        # The console's picker of projects and locations that hold jobs (api/rest/scopes.py).
+        Route("/customjobs/v1/scopes", guarded(ScopeHandlers(rt).scopes), methods=["GET"]),
         Route("/v2/entries:list", guarded(cloud_logging.list_entries), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", HealthHandlers(rt).readyz, methods=["GET"]),

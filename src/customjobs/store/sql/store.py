@@ -16,7 +16,7 @@ from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
 from customjobs.domain.placement import JobAllocation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import TERMINAL, JobState
-from customjobs.store.base import Cursor, StateChange
+from customjobs.store.base import Cursor, JobScope, StateChange
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
 
@@ -248,6 +248,19 @@ class SqlStore:
             for label in conn.execute(query):
                 labels[label.job_id][label.key] = label.value
         return [_job(r, labels[r.id]) for r in rows]
+
+    # the console's scopes -----------------------------------------------------
+
+    def job_scopes(self) -> list[JobScope]:
+        latest = func.max(custom_jobs.c.create_us)
+        query = (
+            select(custom_jobs.c.project, custom_jobs.c.location, func.count(), latest)
+            .where(custom_jobs.c.owner.is_(None))  # what customJobs list shows: no tuning trials
+            .group_by(custom_jobs.c.project, custom_jobs.c.location)
+            .order_by(latest.desc(), custom_jobs.c.project, custom_jobs.c.location)
+        )
+        with self.engine.connect() as conn:
+            return [JobScope(p, loc, int(n), int(us)) for p, loc, n, us in conn.execute(query)]
 
 
 _GET_JOB = select(custom_jobs).where(custom_jobs.c.id == bindparam("job_id"))

@@ -1,5 +1,5 @@
 // The public REST API, as the console uses it: Vertex's customJobs methods and the
-// server's own /customjobs/v1 log and event endpoints. Nothing else is called.
+// server's own /customjobs/v1 log, event and scope endpoints. Nothing else is called.
 
 /** A non-2xx answer: Google's error envelope, with BadRequest field violations if any. */
 export class ApiError extends Error {
@@ -47,6 +47,8 @@ export const createJob = (parent, job) => call(`/v1/${parent}/customJobs`, { met
 export const cancelJob = (name) => call(`/v1/${name}:cancel`, { method: "POST", body: {} });
 export const deleteJob = (name) => call(`/v1/${name}`, { method: "DELETE" });
 export const jobEvents = (name, signal) => call(`/customjobs/v1/${name}/events`, { signal });
+/** The projects and locations that hold jobs, the one with the newest job first. */
+export const listScopes = (signal) => call("/customjobs/v1/scopes", { signal });
 
 /**
  * Stream one replica's log from its first line, following it until the job ends.

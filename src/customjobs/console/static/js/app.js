@@ -7,23 +7,11 @@ import { fill, h } from "./dom.js";
 import { mountForm } from "./form.js";
 import { mountJob } from "./job.js";
 import { mountList } from "./list.js";
+import { listHash, offerScopes, picked, remember, startScope } from "./scope.js";
 
 const ROUTE = /^#\/projects\/([^/]+)\/locations\/([^/:?]+)\/customJobs(?:(:new)|\/([^/?]+))?(?:\?(.*))?$/;
-const SCOPE_KEY = "customjobs.scope";
-const DEFAULT_SCOPE = { project: "my-project", location: "us-central1" };
 
 let leave = null;
-
-function savedScope() {
-  try {
-    return { ...DEFAULT_SCOPE, ...JSON.parse(localStorage.getItem(SCOPE_KEY) || "{}") };
-  } catch {
-    return DEFAULT_SCOPE;
-  }
-}
-
-export const listHash = ({ project, location }, query = "") =>
-  `#/projects/${project}/locations/${location}/customJobs${query ? `?${query}` : ""}`;
 
 function showScope(scope) {
   const form = document.getElementById("scope");
@@ -40,13 +28,16 @@ function route() {
   const main = document.getElementById("main");
   const match = ROUTE.exec(location.hash);
   if (!match) {
-    location.replace(listHash(savedScope()));
+    const { signal } = leave;
+    // A link that names no scope (`/`): open the remembered one, or the one with the newest job.
+    startScope(signal).then((scope) => signal.aborted || location.replace(listHash(scope)));
     return;
   }
   const [, project, location_, isNew, id, query] = match;
   const scope = { project, location: location_ };
-  localStorage.setItem(SCOPE_KEY, JSON.stringify(scope));
+  remember(scope);
   showScope(scope);
+  offerScopes(scope, leave.signal);
   const parent = `projects/${project}/locations/${location_}`;
   const ctx = { scope, parent, query: new URLSearchParams(query || ""), signal: leave.signal };
   for (const link of document.querySelectorAll(".nav a")) link.classList.remove("active");
@@ -69,6 +60,10 @@ document.getElementById("scope").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   location.hash = listHash({ project: form.project.value.trim(), location: form.location.value.trim() });
+});
+document.getElementById("scope-pick").addEventListener("change", (event) => {
+  const scope = picked(event.currentTarget);
+  if (scope) location.hash = listHash(scope);
 });
 window.addEventListener("hashchange", route);
 route();
