@@ -97,3 +97,10 @@ class Operation:
     job_id: int | None = None
     error_code: int | None = None
     error_message: str | None = None
+
+    @classmethod
+    def done_now(
+        cls, op_id: int, kind: str, project: str, location: str, api_version: str, job_id: int, now_us: int
+    ) -> Operation:
+        """An operation that is over as it starts (a delete: the row goes in one transaction)."""
+        return cls(op_id, project, location, kind, api_version, True, now_us, now_us, job_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from customjobs.domain.job import Job, NewJob, Operation, StateEvent
 from customjobs.domain.query import Expr
@@ -21,6 +21,25 @@ class Cursor:
 
     create_us: int
     id: int
+
+
+class Keyed(Protocol):
+    """A row listed newest first by (create_us, id): a job of any resource."""
+
+    @property
+    def create_us(self) -> int: ...
+
+    @property
+    def id(self) -> int: ...
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def page_of(rows: Sequence[K], page_size: int) -> tuple[list[K], Cursor | None]:
+    """One page of `rows` (fetched with one row more than the page), and where the next begins."""
+    page = list(rows[:page_size])
+    return page, Cursor(page[-1].create_us, page[-1].id) if len(rows) > page_size else None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from customjobs.domain.query import Expr
 from customjobs.domain.states import CANCELLABLE, TERMINAL, JobState
 from customjobs.errors import FailedPrecondition, NotFound, Unavailable
 from customjobs.execution import transitions
-from customjobs.store.base import Cursor, Store
+from customjobs.store.base import Cursor, Store, page_of
 from customjobs.telemetry.context import job_context
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,7 @@ class JobService:
         self, parent: names.Parent, where: Expr | None, page_size: int, after: Cursor | None
     ) -> tuple[list[Job], Cursor | None]:
         rows = self.store.list_jobs(parent.project, parent.location, where, page_size + 1, after)
-        page = rows[:page_size]
-        more = len(rows) > page_size
-        return page, Cursor(page[-1].create_us, page[-1].id) if more else None
+        return page_of(rows, page_size)
 
     def queue_status(self, jobs: Sequence[Job]) -> dict[int, QueueStatus]:
         """Why each QUEUED job among `jobs` waits, and its place in the queue (1 = next)."""
@@ -104,17 +102,8 @@ class JobService:
                 f'CustomJob "{names.job_name(job.project, job.location, job.id)}" is in state '
                 f"{job.state.value} and cannot be deleted: cancel it first and wait for it to end."
             )
-        stamp = now_us()
-        operation = Operation(
-            id=names.new_id(),
-            project=job.project,
-            location=job.location,
-            kind=DELETE_OPERATION,
-            api_version=api_version,
-            done=True,
-            create_us=stamp,
-            update_us=stamp,
-            job_id=job.id,
+        operation = Operation.done_now(
+            names.new_id(), DELETE_OPERATION, job.project, job.location, api_version, job.id, now_us()
         )
         if not self.store.delete_job(job.id, operation, TERMINAL):
             raise NotFound(

@@ -16,7 +16,7 @@ from customjobs.domain.query import Expr
 from customjobs.domain.states import CANCELLABLE, TERMINAL, JobState
 from customjobs.domain.tuning import NewTuningJob, TuningJob
 from customjobs.errors import FailedPrecondition, NotFound, Unavailable
-from customjobs.store.base import Cursor
+from customjobs.store.base import Cursor, page_of
 from customjobs.store.sql.tuning import SqlTuningStore
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,7 @@ class TuningService:
         self, parent: names.Parent, where: Expr | None, page_size: int, after: Cursor | None
     ) -> tuple[list[TuningJob], Cursor | None]:
         rows = self.store.page(parent.project, parent.location, where, page_size + 1, after)
-        page = rows[:page_size]
-        more = len(rows) > page_size
-        return page, Cursor(page[-1].create_us, page[-1].id) if more else None
+        return page_of(rows, page_size)
 
     def cancel(self, parent: names.Parent, job_id: int) -> None:
         for _ in range(_CANCEL_RETRIES):
@@ -83,17 +81,8 @@ class TuningService:
                 f'HyperparameterTuningJob "{name}" is in state {job.state.value} and cannot be deleted: '
                 "cancel it first and wait for it to end."
             )
-        stamp = now_us()
-        operation = Operation(
-            id=names.new_id(),
-            project=job.project,
-            location=job.location,
-            kind=DELETE_OPERATION,
-            api_version=api_version,
-            done=True,
-            create_us=stamp,
-            update_us=stamp,
-            job_id=job.id,
+        operation = Operation.done_now(
+            names.new_id(), DELETE_OPERATION, job.project, job.location, api_version, job.id, now_us()
         )
         if not self.store.delete(job.id, operation):
             raise NotFound(f'The HyperparameterTuningJob "{name}" does not exist.')

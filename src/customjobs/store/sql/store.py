@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Engine, Row, Select, Table, bindparam, delete, func, insert, select, tuple_, update
 
 from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
 from customjobs.domain.placement import JobAllocation
@@ -242,11 +242,7 @@ class SqlStore:
     # helpers ----------------------------------------------------------------
 
     def _with_labels(self, conn: Any, rows: Sequence[Row[Any]]) -> list[Job]:
-        labels: dict[int, dict[str, str]] = {r.id: {} for r in rows}
-        if rows:
-            query = select(job_labels).where(job_labels.c.job_id.in_(list(labels)))
-            for label in conn.execute(query):
-                labels[label.job_id][label.key] = label.value
+        labels = labels_by_id(conn, job_labels, rows)
         return [_job(r, labels[r.id]) for r in rows]
 
     # the console's scopes -----------------------------------------------------
@@ -261,6 +257,16 @@ class SqlStore:
         )
         with self.engine.connect() as conn:
             return [JobScope(p, loc, int(n), int(us)) for p, loc, n, us in conn.execute(query)]
+
+
+def labels_by_id(conn: Any, labels_table: Table, rows: Sequence[Row[Any]]) -> dict[int, dict[str, str]]:
+    """Every row's labels, from a labels table keyed by `job_id`, in one query."""
+    labels: dict[int, dict[str, str]] = {r.id: {} for r in rows}
+    if rows:
+        query = select(labels_table).where(labels_table.c.job_id.in_(list(labels)))
+        for label in conn.execute(query):
+            labels[label.job_id][label.key] = label.value
+    return labels
 
 
 _GET_JOB = select(custom_jobs).where(custom_jobs.c.id == bindparam("job_id"))

@@ -17,7 +17,7 @@ from customjobs.domain.states import TERMINAL, JobState
 from customjobs.domain.tuning import NewTuningJob, TuningJob
 from customjobs.store.base import Cursor
 from customjobs.store.sql.filter_sql import TUNING_JOBS, filter_clause
-from customjobs.store.sql.store import operation_row
+from customjobs.store.sql.store import labels_by_id, operation_row
 from customjobs.store.sql.tables import operations, tuning_job_labels, tuning_jobs
 
 _WRITABLE = {"state", "trials_json", "start_us", "end_us", "error_code", "error_message"}
@@ -106,11 +106,7 @@ class SqlTuningStore:
         return True
 
     def _with_labels(self, conn: Any, rows: Sequence[Row[Any]]) -> list[TuningJob]:
-        labels: dict[int, dict[str, str]] = {r.id: {} for r in rows}
-        if rows:
-            query = select(tuning_job_labels).where(tuning_job_labels.c.job_id.in_(list(labels)))
-            for label in conn.execute(query):
-                labels[label.job_id][label.key] = label.value
+        labels = labels_by_id(conn, tuning_job_labels, rows)
         return [_tuning_job(r, labels[r.id]) for r in rows]
 
 
