@@ -426,3 +426,37 @@ for step in range(1, 4 if good else 41):
         assert trial["finalMeasurement"]["metrics"] == [{"metricId": "score"}]
         custom = requests.get(f"{server.url}/v1/{trial['customJob']}", timeout=10).json()
         assert custom["state"] == "JOB_STATE_CANCELLED"
+
+
+def test_v1beta1_paging_filters_and_two_metrics(server: ServerProcess) -> None:
+    code = "import hypertune as h; t = h.HyperTune(); t.report_hyperparameter_tuning_metric('a', 1.0)\n"
+    code += "t.report_hyperparameter_tuning_metric('b', 2.0)"
+    params = [{"parameterId": "x", "doubleValueSpec": {"minValue": 0, "maxValue": 1}}]
+    study = {"metrics": [{"metricId": "a", "goal": "MAXIMIZE"}, {"metricId": "b", "goal": "MINIMIZE"}]}
+    project = f"tuning-beta-{uuid.uuid4().hex[:6]}"
+    beta = f"{server.url}/v1beta1/projects/{project}/locations/{LOCATION}/hyperparameterTuningJobs"
+    names_ = []
+    for n in range(3):
+        body = _body(code, params, maxTrialCount=2, parallelTrialCount=2, study=study, labels={"n": str(n)})
+        response = requests.post(beta, json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        names_.append(response.json()["name"])
+    for name in names_:
+        job = _wait(server, name, "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED")
+        assert job["state"] == "JOB_STATE_SUCCEEDED", job
+        for trial in job["trials"]:
+            assert trial["finalMeasurement"]["metrics"] == [
+                {"metricId": "a", "value": 1.0},
+                {"metricId": "b", "value": 2.0},
+            ]
+    first = requests.get(beta, params={"pageSize": 2}, timeout=10).json()
+    assert [j["name"] for j in first["hyperparameterTuningJobs"]] == names_[::-1][:2]
+    rest = requests.get(beta, params={"pageSize": 2, "pageToken": first["nextPageToken"]}, timeout=10).json()
+    assert [j["name"] for j in rest["hyperparameterTuningJobs"]] == [names_[0]]
+    assert "nextPageToken" not in rest
+    only = requests.get(
+        beta, params={"filter": 'labels.n="1" AND state="JOB_STATE_SUCCEEDED"'}, timeout=10
+    ).json()
+    assert [j["name"] for j in only["hyperparameterTuningJobs"]] == [names_[1]]
+    bad = requests.get(beta, params={"filter": "nonsense ="}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"]["status"] == "INVALID_ARGUMENT"
