@@ -400,7 +400,8 @@ def test_cli_creates_a_study_and_lists_its_trials_as_csv(server: ServerProcess, 
     assert listed.returncode == 0 and "cli-study" in listed.stdout and "JOB_STATE_SUCCEEDED" in listed.stdout
 
 
-def test_median_rule_stops_the_replicas_of_losing_trials(server: ServerProcess) -> None:
+@pytest.mark.parametrize("rule", ["medianAutomatedStoppingSpec", "decayCurveStoppingSpec"])
+def test_stopping_rules_stop_the_replicas_of_losing_trials(server: ServerProcess, rule: str) -> None:
     # Trials 1-3 finish at once with 1.0; later ones report 0.0 for 40 steps unless stopped.
     code = """
 import os, time, hypertune
@@ -411,7 +412,7 @@ for step in range(1, 4 if good else 41):
     time.sleep(0 if good else 0.25)
 """
     params = [{"parameterId": "x", "doubleValueSpec": {"minValue": 0, "maxValue": 1}}]
-    study = {"medianAutomatedStoppingSpec": {}}
+    study = {rule: {}}
     name = _create(
         server, "tuning-stop", _body(code, params, maxTrialCount=5, parallelTrialCount=1, study=study)
     )

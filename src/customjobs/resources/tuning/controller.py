@@ -118,8 +118,8 @@ class TuningController:
             elif record.state == "ACTIVE" and _losing(record, records, spec):
                 record.trial["state"] = "STOPPING"
                 changed = True
-                log.info("tuning job %s: trial %s stopped early (median rule)", job.id, record.id)
-                self.executions.cancel(execution, "stopped early: the median automated stopping rule")
+                log.info("tuning job %s: trial %s stopped early (automated stopping rule)", job.id, record.id)
+                self.executions.cancel(execution, "stopped early by the study's automated stopping rule")
         failed = sum(r.state == "INFEASIBLE" for r in records)
         running = sum(r.state in RUNNING_TRIAL for r in records)
         added: list[Record] = []
@@ -284,10 +284,12 @@ def _curve(record: Record, metric_id: str, by_time: bool) -> list[stopping.Point
 
 def _losing(record: Record, records: list[Record], spec: Any) -> bool:
     """Whether the median automated stopping rule stops this running trial now."""
-    if not spec.study_spec.HasField("median_automated_stopping_spec"):
+    rule = spec.study_spec.WhichOneof("automated_stopping_spec")
+    if rule not in ("median_automated_stopping_spec", "decay_curve_stopping_spec"):
         return False
-    by_time = spec.study_spec.median_automated_stopping_spec.use_elapsed_duration
+    by_time = getattr(spec.study_spec, rule).use_elapsed_duration
     objective = spec.study_spec.metrics[0]
     completed = [_curve(r, objective.metric_id, by_time) for r in records if r.state == "SUCCEEDED"]
     maximize = codec.enum_name(objective, "goal") == "MAXIMIZE"
-    return stopping.should_stop(_curve(record, objective.metric_id, by_time), completed, maximize)
+    decide = stopping.should_stop if rule == "median_automated_stopping_spec" else stopping.decay_should_stop
+    return decide(_curve(record, objective.metric_id, by_time), completed, maximize)
