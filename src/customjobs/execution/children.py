@@ -35,8 +35,6 @@ class ChildExecutions:
     def submit(self, execution_id: int, new: NewJob) -> None:
         """Start execution `execution_id` unless it exists already (idempotent)."""
         assert new.owner is not None, "a child execution names its owner"
-        if self.store.get_job(execution_id) is not None:
-            return
         sealed = self.seal(new)
         try:
             self.store.insert_job(execution_id, sealed, JobState.PENDING, now_us())

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from customjobs import names
 from customjobs.runtime import Runtime
+from customjobs.security.job_inputs import JobInputs
+from customjobs.storage.owners import BucketOwners
 from customjobs.wire import paging
 
 
@@ -18,6 +20,8 @@ class ResourceMethods:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         self.access = runtime.access
+        # What a job of any resource may use (buckets, service account, KMS key) for its caller.
+        self.inputs = JobInputs(runtime.access, BucketOwners(runtime.settings.buckets_dir))
 
     def _require(self, method: str, parent: names.Parent) -> None:
         self.access.require(method, parent.project, parent.location)

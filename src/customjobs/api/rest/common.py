@@ -48,6 +48,11 @@ def guarded(handler: Handler) -> Handler:
     return wrapper
 
 
+def parent_path(request: Request) -> str:
+    """projects/P/locations/L from a route's {project} and {location}."""
+    return f"projects/{request.path_params['project']}/locations/{request.path_params['location']}"
+
+
 def check_params(request: Request, allowed: Iterable[str] = ()) -> None:
     known = _SYSTEM_PARAMS.union(allowed)
     for name in request.query_params:

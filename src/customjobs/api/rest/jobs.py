@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customjobs.api.rest.common import call, check_params, int_query, json_response, query
+from customjobs.api.rest.common import call, check_params, int_query, json_response, parent_path, query
 from customjobs.api.vertex import VertexApi
 from customjobs.resources.custom_jobs import codec, queue_status
 
@@ -16,12 +16,8 @@ _JobDicts = list[dict[str, Any]]
 _LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
 
 
-def _parent(request: Request) -> str:
-    return f"projects/{request.path_params['project']}/locations/{request.path_params['location']}"
-
-
 def _name(request: Request) -> str:
-    return f"{_parent(request)}/customJobs/{request.path_params['job']}"
+    return f"{parent_path(request)}/customJobs/{request.path_params['job']}"
 
 
 class JobHandlers:
@@ -32,7 +28,7 @@ class JobHandlers:
         check_params(request)
         version = request.path_params["version"]
         message = codec.parse_custom_job(await request.body(), version)
-        job = await call(self.api.create_custom_job, version, _parent(request), message)
+        job = await call(self.api.create_custom_job, version, parent_path(request), message)
         return json_response(codec.to_dict(job))
 
     async def get(self, request: Request) -> Response:
@@ -47,7 +43,7 @@ class JobHandlers:
         response = await call(
             self.api.list_custom_jobs,
             request.path_params["version"],
-            _parent(request),
+            parent_path(request),
             query(request, "filter"),
             int_query(request, "pageSize", "page_size"),
             query(request, "pageToken", "page_token"),

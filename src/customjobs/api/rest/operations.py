@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customjobs.api.rest.common import call, check_params, int_query, json_response, query
+from customjobs.api.rest.common import call, check_params, int_query, json_response, parent_path, query
 from customjobs.api.vertex import VertexApi
 from customjobs.resources.custom_jobs import codec
 
@@ -17,7 +17,7 @@ _LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "r
 
 def _collection(request: Request) -> str:
     """projects/P/locations/L, or projects/P/locations/L/customJobs/J for nested operations."""
-    base = f"projects/{request.path_params['project']}/locations/{request.path_params['location']}"
+    base = parent_path(request)
     job = request.path_params.get("job")
     return base if job is None else f"{base}/customJobs/{job}"
 

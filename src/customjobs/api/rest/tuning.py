@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customjobs.api.rest.common import call, check_params, int_query, json_response, query
+from customjobs.api.rest.common import call, check_params, int_query, json_response, parent_path, query
 from customjobs.api.vertex import VertexApi
 from customjobs.resources.custom_jobs.codec import parse_json_object
 from customjobs.resources.tuning import codec
@@ -13,12 +13,8 @@ from customjobs.resources.tuning import codec
 _LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
 
 
-def _parent(request: Request) -> str:
-    return f"projects/{request.path_params['project']}/locations/{request.path_params['location']}"
-
-
 def _name(request: Request) -> str:
-    return f"{_parent(request)}/hyperparameterTuningJobs/{request.path_params['job']}"
+    return f"{parent_path(request)}/hyperparameterTuningJobs/{request.path_params['job']}"
 
 
 class TuningHandlers:
@@ -29,7 +25,7 @@ class TuningHandlers:
         check_params(request)
         version = request.path_params["version"]
         message = codec.parse_tuning_job(await request.body(), version)
-        job = await call(self.api.create_hyperparameter_tuning_job, version, _parent(request), message)
+        job = await call(self.api.create_hyperparameter_tuning_job, version, parent_path(request), message)
         return json_response(codec.to_dict(job))
 
     async def get(self, request: Request) -> Response:
@@ -44,7 +40,7 @@ class TuningHandlers:
         response = await call(
             self.api.list_hyperparameter_tuning_jobs,
             request.path_params["version"],
-            _parent(request),
+            parent_path(request),
             query(request, "filter"),
             int_query(request, "pageSize", "page_size"),
             query(request, "pageToken", "page_token"),

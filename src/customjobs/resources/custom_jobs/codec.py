@@ -20,6 +20,7 @@ from customjobs import names
 from customjobs.domain.job import Job, NewJob
 from customjobs.errors import FieldViolation, InvalidArgument
 from customjobs.resources.custom_jobs.validation import validate_custom_job
+from customjobs.wire.job_status import set_job_status
 from customjobs.wire.messages import types_for
 
 _OUTPUT_ONLY = (
@@ -153,18 +154,7 @@ def job_message(job: Job, version: str) -> Message:
     message = types_for(version).custom_job()
     message.CopyFrom(_parsed_spec(version, job.spec_json))
     message.name = names.job_name(job.project, job.location, job.id)
-    message.state = (
-        message.DESCRIPTOR.fields_by_name["state"].enum_type.values_by_name[job.state.value].number
-    )
-    message.create_time.FromMicroseconds(job.create_us)
-    message.update_time.FromMicroseconds(job.update_us)
-    if job.start_us is not None:
-        message.start_time.FromMicroseconds(job.start_us)
-    if job.end_us is not None:
-        message.end_time.FromMicroseconds(job.end_us)
-    if job.error_code is not None:
-        message.error.code = job.error_code
-        message.error.message = job.error_message or ""
+    set_job_status(message, job)
     message.web_access_uris.update(job.web_access_uris)
     return message
 

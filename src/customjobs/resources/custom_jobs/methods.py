@@ -12,10 +12,7 @@ from customjobs import names
 from customjobs.domain.placement import QueueStatus
 from customjobs.resources.base import ResourceMethods
 from customjobs.resources.custom_jobs import codec
-from customjobs.runtime import Runtime
-from customjobs.security.job_inputs import JobInputs
 from customjobs.security.principal import caller
-from customjobs.storage.owners import BucketOwners
 from customjobs.wire import paging
 from customjobs.wire.filters import parse_filter
 from customjobs.wire.limits import check_list_request
@@ -23,10 +20,6 @@ from customjobs.wire.operations import operation_message
 
 
 class CustomJobMethods(ResourceMethods):
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__(runtime)
-        self.inputs = JobInputs(runtime.access, BucketOwners(runtime.settings.buckets_dir))
-
     def create_custom_job(self, version: str, parent: str, custom_job: Message) -> Message:
         where = names.parse_parent(parent)
         self._require("CreateCustomJob", where)

@@ -20,6 +20,7 @@ from customjobs.errors import FieldViolation, InvalidArgument
 from customjobs.resources.custom_jobs.codec import parse_json_object, parse_message
 from customjobs.resources.custom_jobs.validation import REQUIRED, validate_job_resource
 from customjobs.resources.tuning.study import GRID_SEARCH, LOG, REVERSE_LOG, Param, Space
+from customjobs.wire.job_status import set_job_status
 from customjobs.wire.messages import types_module
 
 _OUTPUT_ONLY = ("name", "trials", "state", "create_time", "start_time", "end_time", "update_time", "error")
@@ -183,17 +184,7 @@ def job_message(job: TuningJob, trials: list[dict[str, Any]], version: str) -> M
     message: Any = tuning_job_class(version)()
     json_format.Parse(job.spec_json, message, ignore_unknown_fields=True)
     message.name = names.resource_name(job.project, job.location, "hyperparameterTuningJobs", job.id)
-    state_enum = message.DESCRIPTOR.fields_by_name["state"].enum_type
-    message.state = state_enum.values_by_name[job.state.value].number
-    message.create_time.FromMicroseconds(job.create_us)
-    message.update_time.FromMicroseconds(job.update_us)
-    if job.start_us is not None:
-        message.start_time.FromMicroseconds(job.start_us)
-    if job.end_us is not None:
-        message.end_time.FromMicroseconds(job.end_us)
-    if job.error_code is not None:
-        message.error.code = job.error_code
-        message.error.message = job.error_message or ""
+    set_job_status(message, job)
     for trial in trials:
         json_format.ParseDict(trial, message.trials.add(), ignore_unknown_fields=True)
     return message

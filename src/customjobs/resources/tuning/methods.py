@@ -13,10 +13,7 @@ from customjobs.domain.job import NewJob
 from customjobs.resources.base import ResourceMethods
 from customjobs.resources.tuning import codec, trials
 from customjobs.resources.tuning.service import COLLECTION
-from customjobs.runtime import Runtime
-from customjobs.security.job_inputs import JobInputs
 from customjobs.security.principal import caller
-from customjobs.storage.owners import BucketOwners
 from customjobs.wire import paging
 from customjobs.wire.filters import parse_filter
 from customjobs.wire.limits import check_list_request
@@ -31,10 +28,6 @@ def _parse_name(name: str) -> tuple[names.Parent, int]:
 
 
 class TuningJobMethods(ResourceMethods):
-    def __init__(self, runtime: Runtime) -> None:
-        super().__init__(runtime)
-        self.trial_inputs = JobInputs(runtime.access, BucketOwners(runtime.settings.buckets_dir))
-
     def create_hyperparameter_tuning_job(self, version: str, parent: str, job: Message) -> Message:
         where = names.parse_parent(parent)
         self._require("CreateHyperparameterTuningJob", where)
@@ -42,7 +35,7 @@ class TuningJobMethods(ResourceMethods):
         # A trial is a CustomJob: the caller must be allowed what it uses (buckets, the KMS
         # key), and with strict capacity the machine must be able to run one.
         trial = _sample_trial(new.spec_json, where)
-        self.trial_inputs.check(trial, caller())
+        self.inputs.check(trial, caller())
         self.rt.encryption.seal_new(trial)  # its key must be usable now, as a CustomJob's must
         self.rt.jobs.check(trial)
         created = self.rt.tuning.create(new)

@@ -227,13 +227,8 @@ class SqlStore:
         query = select(operations).where(operations.c.project == project, operations.c.location == location)
         if job_id is not None:
             query = query.where(operations.c.job_id == job_id)
-        if after is not None:
-            query = query.where(
-                tuple_(operations.c.create_us, operations.c.id) < tuple_(after.create_us, after.id)
-            )
-        query = query.order_by(operations.c.create_us.desc(), operations.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
-            return [_operation(r) for r in conn.execute(query)]
+            return [_operation(r) for r in conn.execute(newest_first(query, operations, limit, after))]
 
     def delete_operation(self, op_id: int) -> bool:
         with self.engine.begin() as conn:
@@ -282,11 +277,15 @@ def list_query(
     )
     if where is not None:
         query = query.where(filter_clause(where))
+    return newest_first(query, custom_jobs, limit, after)
+
+
+def newest_first(query: Select[Any], table: Table, limit: int, after: Cursor | None) -> Select[Any]:
+    """One page of `query` over `table`, newest first, by keyset on (create_us, id): an index
+    range scan however deep the page is. Every listed resource pages this way."""
     if after is not None:
-        query = query.where(
-            tuple_(custom_jobs.c.create_us, custom_jobs.c.id) < tuple_(after.create_us, after.id)
-        )
-    return query.order_by(custom_jobs.c.create_us.desc(), custom_jobs.c.id.desc()).limit(limit)
+        query = query.where(tuple_(table.c.create_us, table.c.id) < tuple_(after.create_us, after.id))
+    return query.order_by(table.c.create_us.desc(), table.c.id.desc()).limit(limit)
 
 
 def _job(row: Row[Any], labels: dict[str, str]) -> Job:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, insert, select, tuple_, update
+from sqlalchemy import Engine, Row, delete, insert, select, update
 
 from customjobs.domain.job import Operation
 from customjobs.domain.query import Expr
@@ -17,7 +17,7 @@ from customjobs.domain.states import TERMINAL, JobState
 from customjobs.domain.tuning import NewTuningJob, TuningJob
 from customjobs.store.base import Cursor
 from customjobs.store.sql.filter_sql import TUNING_JOBS, filter_clause
-from customjobs.store.sql.store import labels_by_id, operation_row
+from customjobs.store.sql.store import labels_by_id, newest_first, operation_row
 from customjobs.store.sql.tables import operations, tuning_job_labels, tuning_jobs
 
 _WRITABLE = {"state", "trials_json", "start_us", "end_us", "error_code", "error_message"}
@@ -46,9 +46,19 @@ class SqlTuningStore:
             if new.labels:
                 rows = [{"job_id": job_id, "key": k, "value": v} for k, v in new.labels.items()]
                 conn.execute(insert(tuning_job_labels), rows)
-        job = self.get(job_id)
-        assert job is not None
-        return job
+        return TuningJob(
+            id=job_id,
+            project=new.project,
+            location=new.location,
+            display_name=new.display_name,
+            state=state,
+            spec_json=new.spec_json,
+            trials_json="[]",
+            revision=0,
+            create_us=now_us,
+            update_us=now_us,
+            labels=dict(new.labels),
+        )
 
     def get(self, job_id: int) -> TuningJob | None:
         with self.engine.connect() as conn:
@@ -63,11 +73,8 @@ class SqlTuningStore:
         query = select(table).where(table.c.project == project, table.c.location == location)
         if where is not None:
             query = query.where(filter_clause(where, TUNING_JOBS))
-        if after is not None:
-            query = query.where(tuple_(table.c.create_us, table.c.id) < tuple_(after.create_us, after.id))
-        query = query.order_by(table.c.create_us.desc(), table.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
-            return self._with_labels(conn, conn.execute(query).all())
+            return self._with_labels(conn, conn.execute(newest_first(query, table, limit, after)).all())
 
     def active(self) -> list[TuningJob]:
         query = select(tuning_jobs).where(tuning_jobs.c.state.not_in([s.value for s in TERMINAL]))
