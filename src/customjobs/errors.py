@@ -65,6 +65,10 @@ class NotFound(ApiError):
     code = RpcCode.NOT_FOUND
 
 
+class AlreadyExists(ApiError):
+    code = RpcCode.ALREADY_EXISTS
+
+
 class FailedPrecondition(ApiError):
     code = RpcCode.FAILED_PRECONDITION
 

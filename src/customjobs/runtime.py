@@ -24,7 +24,10 @@ from customjobs.execution.scheduler.queueing import create_check
 from customjobs.kms.jobdata import JobEncryption
 from customjobs.kms.local import KEYRING_DIR_NAME, LocalKeyRing
 from customjobs.resources.custom_jobs.service import JobService
+from customjobs.resources.models.service import ModelService
 from customjobs.resources.operations.service import OperationService
+from customjobs.resources.pipelines.controller import PipelineController
+from customjobs.resources.pipelines.service import PipelineService
 from customjobs.resources.tuning.controller import TuningController
 from customjobs.resources.tuning.service import TuningService
 from customjobs.security.access import AccessControl
@@ -32,6 +35,8 @@ from customjobs.security.setup import build_access
 from customjobs.storage.objects import LocalBuckets
 from customjobs.store.sql.engine import make_engine, upgrade
 from customjobs.store.sql.leases import SqlLeaseStore
+from customjobs.store.sql.models import SqlModelStore
+from customjobs.store.sql.pipelines import SqlPipelineStore
 from customjobs.store.sql.store import SqlStore
 from customjobs.store.sql.tuning import SqlTuningStore
 from customjobs.telemetry.metrics import Metrics
@@ -53,6 +58,8 @@ class Runtime:
     access: AccessControl
     encryption: JobEncryption
     tuning: TuningService
+    pipelines: PipelineService
+    models: ModelService
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _renewer: threading.Thread | None = None
@@ -127,6 +134,10 @@ def build_runtime(settings: Settings) -> Runtime:
     children = ChildExecutions(store, scheduler.wake, seal=encryption.seal_new)
     scheduler.controllers.append(TuningController(tuning_store, children, settings.data_dir).run_once)
     tuning = TuningService(tuning_store, wake=scheduler.wake, draining=lambda: jobs.draining)
+    models = ModelService(SqlModelStore(engine))
+    pipeline_store = SqlPipelineStore(engine)
+    scheduler.controllers.append(PipelineController(pipeline_store, children, models).run_once)
+    pipelines = PipelineService(pipeline_store, wake=scheduler.wake, draining=lambda: jobs.draining)
     return Runtime(
         settings,
         store,
@@ -139,4 +150,6 @@ def build_runtime(settings: Settings) -> Runtime:
         access,
         encryption,
         tuning,
+        pipelines,
+        models,
     )

@@ -97,10 +97,22 @@ class Operation:
     job_id: int | None = None
     error_code: int | None = None
     error_message: str | None = None
+    # The response as proto JSON (an upload's UploadModelResponse); None means Empty.
+    result_json: str | None = None
 
     @classmethod
     def done_now(
-        cls, op_id: int, kind: str, project: str, location: str, api_version: str, job_id: int, now_us: int
+        cls,
+        op_id: int,
+        kind: str,
+        project: str,
+        location: str,
+        api_version: str,
+        job_id: int | None,
+        now_us: int,
+        result_json: str | None = None,
     ) -> Operation:
         """An operation that is over as it starts (a delete: the row goes in one transaction)."""
-        return cls(op_id, project, location, kind, api_version, True, now_us, now_us, job_id)
+        return cls(
+            op_id, project, location, kind, api_version, True, now_us, now_us, job_id, result_json=result_json
+        )

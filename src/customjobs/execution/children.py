@@ -1,7 +1,9 @@
 """The narrow interface through which a resource's controller runs child executions.
 
-A tuning job's trials are executions like any CustomJob (same scheduler, backends,
-capacity, logs), owned by the resource that started them. The controller chooses each
+A tuning job's trials and a training pipeline's backing job are executions like any
+CustomJob (same scheduler, backends, capacity, logs). A trial names its owner, which
+hides it from customJobs list; a pipeline's backing job is a CustomJob users see, so it
+names none and the pipeline keeps its id. The controller chooses each
 child's id before it records the child, so submitting again after a restart finds the
 execution already there instead of starting it twice.
 """
@@ -34,7 +36,6 @@ class ChildExecutions:
 
     def submit(self, execution_id: int, new: NewJob) -> None:
         """Start execution `execution_id` unless it exists already (idempotent)."""
-        assert new.owner is not None, "a child execution names its owner"
         sealed = self.seal(new)
         try:
             self.store.insert_job(execution_id, sealed, JobState.PENDING, now_us())
@@ -42,7 +43,7 @@ class ChildExecutions:
             if self.store.get_job(execution_id) is None:
                 raise
             return
-        log.info("execution %s: submitted for %s", execution_id, new.owner)
+        log.info("execution %s: submitted for %s", execution_id, new.owner or new.display_name)
         self.wake()
 
     def get(self, execution_id: int) -> Job | None:

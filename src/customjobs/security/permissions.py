@@ -19,6 +19,15 @@ TUNING_JOBS_GET = "aiplatform.hyperparameterTuningJobs.get"
 TUNING_JOBS_LIST = "aiplatform.hyperparameterTuningJobs.list"
 TUNING_JOBS_CANCEL = "aiplatform.hyperparameterTuningJobs.cancel"
 TUNING_JOBS_DELETE = "aiplatform.hyperparameterTuningJobs.delete"
+PIPELINES_CREATE = "aiplatform.trainingPipelines.create"
+PIPELINES_GET = "aiplatform.trainingPipelines.get"
+PIPELINES_LIST = "aiplatform.trainingPipelines.list"
+PIPELINES_CANCEL = "aiplatform.trainingPipelines.cancel"
+PIPELINES_DELETE = "aiplatform.trainingPipelines.delete"
+MODELS_UPLOAD = "aiplatform.models.upload"
+MODELS_GET = "aiplatform.models.get"
+MODELS_LIST = "aiplatform.models.list"
+MODELS_DELETE = "aiplatform.models.delete"
 OPERATIONS_GET = "aiplatform.operations.get"
 OPERATIONS_LIST = "aiplatform.operations.list"
 OPERATIONS_CANCEL = "aiplatform.operations.cancel"
@@ -48,6 +57,17 @@ METHOD_PERMISSIONS: dict[str, str] = {
     "ListHyperparameterTuningJobs": TUNING_JOBS_LIST,
     "CancelHyperparameterTuningJob": TUNING_JOBS_CANCEL,
     "DeleteHyperparameterTuningJob": TUNING_JOBS_DELETE,
+    "CreateTrainingPipeline": PIPELINES_CREATE,
+    "GetTrainingPipeline": PIPELINES_GET,
+    "ListTrainingPipelines": PIPELINES_LIST,
+    "CancelTrainingPipeline": PIPELINES_CANCEL,
+    "DeleteTrainingPipeline": PIPELINES_DELETE,
+    "UploadModel": MODELS_UPLOAD,
+    "GetModel": MODELS_GET,
+    "ListModels": MODELS_LIST,
+    "ListModelVersions": MODELS_LIST,
+    "DeleteModel": MODELS_DELETE,
+    "DeleteModelVersion": MODELS_DELETE,
     "GetOperation": OPERATIONS_GET,
     "WaitOperation": OPERATIONS_GET,
     "ListOperations": OPERATIONS_LIST,
@@ -77,6 +97,10 @@ VIEWER_PERMISSIONS = frozenset(
         CUSTOM_JOBS_LIST,
         TUNING_JOBS_GET,
         TUNING_JOBS_LIST,
+        PIPELINES_GET,
+        PIPELINES_LIST,
+        MODELS_GET,
+        MODELS_LIST,
         OPERATIONS_GET,
         OPERATIONS_LIST,
         LOG_ENTRIES_LIST,
@@ -93,6 +117,11 @@ USER_PERMISSIONS = VIEWER_PERMISSIONS | {
     TUNING_JOBS_CREATE,
     TUNING_JOBS_CANCEL,
     TUNING_JOBS_DELETE,
+    PIPELINES_CREATE,
+    PIPELINES_CANCEL,
+    PIPELINES_DELETE,
+    MODELS_UPLOAD,
+    MODELS_DELETE,
     OPERATIONS_CANCEL,
     OPERATIONS_DELETE,
     BUCKETS_CREATE,

@@ -73,8 +73,15 @@ _EXPECTED = {  # lark terminal names, as a user would say them
 }
 
 
-def parse_filter(text: str) -> Expr | None:
-    """The filter's expression; None when the filter is empty. Raises InvalidArgument."""
+JOB_STATES = "JOB_STATE_"
+PIPELINE_STATES = "PIPELINE_STATE_"
+
+
+def parse_filter(text: str, states: str = JOB_STATES) -> Expr | None:
+    """The filter's expression; None when the filter is empty. Raises InvalidArgument.
+
+    `states` is how the resource spells its states: a TrainingPipeline's are PipelineState
+    names (PIPELINE_STATE_RUNNING), matched as the JobState of the same suffix."""
     if not text.strip():
         return None
     try:
@@ -83,7 +90,7 @@ def parse_filter(text: str) -> Expr | None:
         raise InvalidArgument(_syntax_message(text, e)) from None
     node = tree.children[0]
     assert isinstance(node, Tree)
-    return _build(node)
+    return _build(node, states)
 
 
 def _syntax_message(text: str, e: UnexpectedInput) -> str:
@@ -101,12 +108,12 @@ def _syntax_message(text: str, e: UnexpectedInput) -> str:
     return f"Invalid filter: unexpected {what} at column {column}{hint}"
 
 
-def _build(node: Tree[Token]) -> Expr:
+def _build(node: Tree[Token], states: str) -> Expr:
     if node.data == "restriction":
         field, comparator, value = node.children
         assert isinstance(field, Tree) and isinstance(comparator, Token) and isinstance(value, Token)
-        return _restriction(field, Op(str(comparator)), _text(value))
-    items = [_build(child) for child in node.children if isinstance(child, Tree)]
+        return _restriction(field, Op(str(comparator)), _text(value), states)
+    items = [_build(child, states) for child in node.children if isinstance(child, Tree)]
     if node.data == "not_":
         return Not(items[0])
     kind = And if node.data == "and_" else Or
@@ -123,7 +130,7 @@ def _text(token: Token) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), str(token)[1:-1], flags=re.S)
 
 
-def _restriction(field_node: Tree[Token], op: Op, value: str) -> Compare:
+def _restriction(field_node: Tree[Token], op: Op, value: str, states: str) -> Compare:
     name_token, *rest = field_node.children
     name = str(name_token)
     key = _text(rest[0]) if rest and isinstance(rest[0], Token) else None
@@ -141,9 +148,11 @@ def _restriction(field_node: Tree[Token], op: Op, value: str) -> Compare:
         if op not in (Op.EQ, Op.NE):
             raise InvalidArgument(_bad_op(name, op, "= or !="))
         try:
-            return Compare(field, op, JobState(value))
+            if not value.startswith(states):
+                raise ValueError(value)
+            return Compare(field, op, JobState(JOB_STATES + value.removeprefix(states)))
         except ValueError:
-            names = ", ".join(s.value for s in JobState)
+            names = ", ".join(states + s.value.removeprefix(JOB_STATES) for s in JobState)
             raise InvalidArgument(f'Invalid state "{value}" in filter. Expected one of: {names}.') from None
     if op not in _TIME_OPS:
         raise InvalidArgument(_bad_op(name, op, "=, !=, <, <=, > or >="))

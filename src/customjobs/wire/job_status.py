@@ -1,7 +1,8 @@
 """The output-only fields every job resource shares (state, times, error), set on its message.
 
-A CustomJob and a HyperparameterTuningJob carry them under the same names, so one function
-fills both from the stored record.
+A CustomJob, a HyperparameterTuningJob and a TrainingPipeline carry them under the same
+names, so one function fills them all from the stored record. A pipeline's state enum is
+PipelineState, whose names are JobState's with PIPELINE_STATE_ for JOB_STATE_.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ class JobStatus(Protocol):
 
 def set_job_status(message: Any, job: JobStatus) -> None:
     states = message.DESCRIPTOR.fields_by_name["state"].enum_type
-    message.state = states.values_by_name[job.state.value].number
+    name = job.state.value
+    if states.name == "PipelineState":
+        name = "PIPELINE_STATE_" + name.removeprefix("JOB_STATE_")
+    message.state = states.values_by_name[name].number
     message.create_time.FromMicroseconds(job.create_us)
     message.update_time.FromMicroseconds(job.update_us)
     if job.start_us is not None:

@@ -113,6 +113,54 @@ def tuning_job_service(api: VertexApi, version: str) -> Any:
     return _vertex_service(job_service_name(version), version, table)
 
 
+def pipeline_service(api: VertexApi, version: str) -> Any:
+    """google.cloud.aiplatform.<version>.PipelineService: the TrainingPipeline methods."""
+
+    def create(req: Any) -> Message:
+        return api.create_training_pipeline(version, req.parent, req.training_pipeline)
+
+    def get(req: Any) -> Message:
+        return api.get_training_pipeline(version, req.name)
+
+    def list_(req: Any) -> Message:
+        return api.list_training_pipelines(version, req.parent, req.filter, req.page_size, req.page_token)
+
+    def cancel(req: Any) -> Message:
+        api.cancel_training_pipeline(req.name)
+        return Empty()
+
+    def delete(req: Any) -> Message:
+        return api.delete_training_pipeline(version, req.name)
+
+    table: dict[str, Callable[[Any], Message]] = {
+        "CreateTrainingPipeline": create,
+        "GetTrainingPipeline": get,
+        "ListTrainingPipelines": list_,
+        "CancelTrainingPipeline": cancel,
+        "DeleteTrainingPipeline": delete,
+    }
+    return _vertex_service(f"google.cloud.aiplatform.{version}.PipelineService", version, table)
+
+
+def model_service(api: VertexApi, version: str) -> Any:
+    """google.cloud.aiplatform.<version>.ModelService: the registry (no deployment here)."""
+
+    def list_versions(req: Any) -> Message:
+        return api.list_model_versions(version, req.name, req.filter, req.page_size, req.page_token)
+
+    table: dict[str, Callable[[Any], Message]] = {
+        "UploadModel": lambda req: api.upload_model(version, req.parent, req),
+        "GetModel": lambda req: api.get_model(version, req.name),
+        "ListModels": lambda req: api.list_models(
+            version, req.parent, req.filter, req.page_size, req.page_token
+        ),
+        "ListModelVersions": list_versions,
+        "DeleteModel": lambda req: api.delete_model(version, req.name),
+        "DeleteModelVersion": lambda req: api.delete_model_version(version, req.name),
+    }
+    return _vertex_service(f"google.cloud.aiplatform.{version}.ModelService", version, table)
+
+
 def _vertex_service(service: str, version: str, table: dict[str, Callable[[Any], Message]]) -> Any:
     return grpc.method_handlers_generic_handler(
         service,
@@ -157,9 +205,12 @@ def operations_service(api: VertexApi) -> Any:
 
 
 def all_services(api: VertexApi) -> tuple[Any, ...]:
-    """Every generic handler the server registers: JobService's per API version, and Operations."""
+    """Every generic handler the server registers: per API version JobService's (CustomJobs,
+    then tuning jobs), PipelineService and ModelService; and Operations."""
     return (
         *(job_service(api, version) for version in VERSIONS),
         *(tuning_job_service(api, version) for version in VERSIONS),
+        *(pipeline_service(api, version) for version in VERSIONS),
+        *(model_service(api, version) for version in VERSIONS),
         operations_service(api),
     )

@@ -18,19 +18,23 @@ from customjobs.api.rest.cloud_logging import CloudLoggingHandlers
 from customjobs.api.rest.common import error_response, guarded
 from customjobs.api.rest.events import EventHandlers
 from customjobs.api.rest.health import HealthHandlers, healthz
+from customjobs.api.rest.job_resources import JobResource, JobResourceHandlers
 from customjobs.api.rest.jobs import JobHandlers
 from customjobs.api.rest.limits import BodyLimit
 from customjobs.api.rest.logs import LogHandlers
 from customjobs.api.rest.metrics import MetricsHandler, RequestMetrics
+from customjobs.api.rest.models import ModelHandlers
 from customjobs.api.rest.operations import OperationHandlers
 from customjobs.api.rest.scopes import ScopeHandlers
 from customjobs.api.rest.storage import storage_routes
 from customjobs.api.rest.storage_common import ObjectNotFoundPath, storage_error_response
-from customjobs.api.rest.tuning import TuningHandlers
+from customjobs.api.rest.unserved import unserved_routes
 from customjobs.api.rest.webaccess import webaccess_routes
 from customjobs.api.vertex import VertexApi
 from customjobs.console.routes import console_routes
 from customjobs.errors import NotFound
+from customjobs.resources.pipelines import codec as pipelines_codec
+from customjobs.resources.tuning import codec as tuning_codec
 from customjobs.runtime import Runtime
 
 
@@ -61,26 +65,50 @@ register_url_convertor("opver", OperationsPrefix())
 LOCATION = "/projects/{project:rid}/locations/{location:rid}"
 JOBS = "/{version:ver}" + LOCATION + "/customJobs"
 JOB = JOBS + "/{job:rid}"
-TUNING_JOBS = "/{version:ver}" + LOCATION + "/hyperparameterTuningJobs"
-TUNING_JOB = TUNING_JOBS + "/{job:rid}"
+VERSIONED_LOCATION = "/{version:ver}" + LOCATION
+
+
+def job_resources(api: VertexApi) -> list[JobResource]:
+    """The job resources a controller runs, each with the same five REST methods."""
+    return [
+        JobResource(
+            "hyperparameterTuningJobs",
+            tuning_codec.parse_tuning_job,
+            api.create_hyperparameter_tuning_job,
+            api.get_hyperparameter_tuning_job,
+            api.list_hyperparameter_tuning_jobs,
+            api.cancel_hyperparameter_tuning_job,
+            api.delete_hyperparameter_tuning_job,
+        ),
+        JobResource(
+            "trainingPipelines",
+            pipelines_codec.parse_pipeline,
+            api.create_training_pipeline,
+            api.get_training_pipeline,
+            api.list_training_pipelines,
+            api.cancel_training_pipeline,
+            api.delete_training_pipeline,
+        ),
+    ]
 
 
 def routes(rt: Runtime) -> list[BaseRoute]:
     api = VertexApi(rt)
     jobs, ops, logs = JobHandlers(api), OperationHandlers(api), LogHandlers(rt)
     cloud_logging = CloudLoggingHandlers(rt)
-    tuning = TuningHandlers(api)
     table: list[BaseRoute] = [
         Route(JOBS, guarded(jobs.create), methods=["POST"]),
         Route(JOBS, guarded(jobs.list), methods=["GET"]),
         Route(JOB + ":cancel", guarded(jobs.cancel), methods=["POST"]),
         Route(JOB, guarded(jobs.get), methods=["GET"]),
         Route(JOB, guarded(jobs.delete), methods=["DELETE"]),
-        Route(TUNING_JOBS, guarded(tuning.create), methods=["POST"]),
-        Route(TUNING_JOBS, guarded(tuning.list), methods=["GET"]),
-        Route(TUNING_JOB + ":cancel", guarded(tuning.cancel), methods=["POST"]),
-        Route(TUNING_JOB, guarded(tuning.get), methods=["GET"]),
-        Route(TUNING_JOB, guarded(tuning.delete), methods=["DELETE"]),
+        *(
+            r
+            for resource in job_resources(api)
+            for r in JobResourceHandlers(resource).routes(VERSIONED_LOCATION)
+        ),
+        *ModelHandlers(api).routes(VERSIONED_LOCATION),
+        *unserved_routes(VERSIONED_LOCATION),
         Route(
             "/customjobs/v1" + LOCATION + "/customJobs/{job:rid}/logs", guarded(logs.logs), methods=["GET"]
         ),

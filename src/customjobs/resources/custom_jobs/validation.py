@@ -68,13 +68,28 @@ def validate_job_resource(job: Message, spec_field: str) -> list[FieldViolation]
     return out
 
 
-def _check_display_name(name: str, out: list[FieldViolation]) -> None:
+def job_spec_violations(spec: Any, path: str) -> list[FieldViolation]:
+    """A CustomJobSpec held elsewhere (a pipeline's training task inputs), paths under `path`."""
+    out: list[FieldViolation] = []
+    _check_job_spec(spec, path, out)
+    return out
+
+
+def common_violations(resource: Any, prefix: str = "") -> list[FieldViolation]:
+    """The display name, labels and encryption spec of any resource (a Model, a pipeline)."""
+    out: list[FieldViolation] = []
+    _check_display_name(resource.display_name, out, f"{prefix}display_name")
+    _check_labels(dict(resource.labels), out, f"{prefix}labels")
+    if resource.HasField("encryption_spec"):
+        _check_encryption_spec(resource.encryption_spec, f"{prefix}encryption_spec", out)
+    return out
+
+
+def _check_display_name(name: str, out: list[FieldViolation], path: str = "display_name") -> None:
     if not name:
-        out.append(FieldViolation("display_name", REQUIRED))
+        out.append(FieldViolation(path, REQUIRED))
     elif len(name) > MAX_DISPLAY_NAME_CHARS:
-        out.append(
-            FieldViolation("display_name", f"Must be at most {MAX_DISPLAY_NAME_CHARS} characters long.")
-        )
+        out.append(FieldViolation(path, f"Must be at most {MAX_DISPLAY_NAME_CHARS} characters long."))
 
 
 def _check_job_spec(spec: Any, path: str, out: list[FieldViolation]) -> None:
@@ -265,15 +280,15 @@ def _check_output_directory(destination: Any, path: str, out: list[FieldViolatio
         )
 
 
-def _check_labels(labels: dict[str, str], out: list[FieldViolation]) -> None:
+def _check_labels(labels: dict[str, str], out: list[FieldViolation], path: str = "labels") -> None:
     if len(labels) > MAX_LABELS:
-        out.append(FieldViolation("labels", f"At most {MAX_LABELS} labels are allowed."))
+        out.append(FieldViolation(path, f"At most {MAX_LABELS} labels are allowed."))
     for key, value in labels.items():
         problem = _label_key_problem(key) or _label_value_problem(value)
         if not problem and key == PRIORITY_LABEL and not is_priority(value):
             problem = "value must be an integer (the job's queue priority, higher first)."
         if problem:
-            out.append(FieldViolation("labels", f"Label '{key}': {problem}"))
+            out.append(FieldViolation(path, f"Label '{key}': {problem}"))
 
 
 def _label_key_problem(key: str) -> str | None:

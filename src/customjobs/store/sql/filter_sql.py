@@ -16,7 +16,16 @@ from sqlalchemy import ColumnElement, Table, and_, exists, false, not_, or_, tru
 
 from customjobs.domain.query import And, Compare, Expr, Field, Not, Op, Or
 from customjobs.errors import InvalidArgument
-from customjobs.store.sql.tables import custom_jobs, job_labels, tuning_job_labels, tuning_jobs
+from customjobs.store.sql.tables import (
+    custom_jobs,
+    job_labels,
+    model_labels,
+    model_versions,
+    training_pipeline_labels,
+    training_pipelines,
+    tuning_job_labels,
+    tuning_jobs,
+)
 
 _ESCAPE = "\\"
 
@@ -32,7 +41,8 @@ _COMPARE: dict[Op, Callable[[Any, Any], ColumnElement[bool]]] = {
 
 @dataclass(frozen=True)
 class Filtered:
-    """A resource's table and its labels table: every job resource filters the same fields."""
+    """A resource's table and its labels table: every listed resource filters the same fields
+    (a Model has no state: a filter on it is refused)."""
 
     table: Table
     labels: Table
@@ -40,6 +50,8 @@ class Filtered:
 
 CUSTOM_JOBS = Filtered(custom_jobs, job_labels)
 TUNING_JOBS = Filtered(tuning_jobs, tuning_job_labels)
+PIPELINES = Filtered(training_pipelines, training_pipeline_labels)
+MODELS = Filtered(model_versions, model_labels)
 
 
 def filter_clause(expr: Expr, target: Filtered = CUSTOM_JOBS) -> ColumnElement[bool]:
@@ -64,7 +76,7 @@ def _compare(c: Compare, target: Filtered) -> ColumnElement[bool]:
             return not_(_display_name(table, Op.EQ, c.value))
         if c.op in (Op.EQ, Op.HAS):
             return _display_name(table, c.op, c.value)
-    elif c.field is Field.STATE and c.op in (Op.EQ, Op.NE) and isinstance(c.value, str):
+    elif c.field is Field.STATE and c.op in (Op.EQ, Op.NE) and isinstance(c.value, str) and _has_state(table):
         return _COMPARE[c.op](table.c.state, str(c.value))
     elif c.field in times and c.op in _COMPARE and isinstance(c.value, int):
         return _COMPARE[c.op](times[c.field], c.value)
@@ -74,6 +86,10 @@ def _compare(c: Compare, target: Filtered) -> ColumnElement[bool]:
         if c.op in (Op.EQ, Op.HAS):
             return _label_exists(target, c.label_key, None if c.value is None else str(c.value))
     raise InvalidArgument(f'Unsupported filter restriction: {c.field.value} "{c.op.value}" {c.value!r}')
+
+
+def _has_state(table: Table) -> bool:
+    return "state" in table.c
 
 
 def _display_name(table: Table, op: Op, value: str) -> ColumnElement[bool]:

@@ -330,6 +330,7 @@ def operation_row(op: Operation) -> dict[str, Any]:
         "error_message": op.error_message,
         "create_us": op.create_us,
         "update_us": op.update_us,
+        "result_json": op.result_json,
     }
 
 
@@ -346,6 +347,7 @@ def _operation(row: Row[Any]) -> Operation:
         job_id=row.job_id,
         error_code=row.error_code,
         error_message=row.error_message,
+        result_json=row.result_json,
     )
 
 

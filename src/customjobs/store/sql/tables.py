@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -96,6 +97,8 @@ operations = Table(
     Column("error_message", Text),
     Column("create_us", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
+    # The operation's response as proto JSON (UploadModelResponse); None for deletes (Empty).
+    Column("result_json", Text),
     Index("ix_operations_parent_created", "project", "location", "create_us", "id"),
 )
 
@@ -138,6 +141,71 @@ tuning_job_labels = Table(
     "tuning_job_labels",
     metadata,
     Column("job_id", BigInteger, ForeignKey("tuning_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
+# TrainingPipelines (resources/pipelines): the input fields as proto JSON, the id of the
+# backing CustomJob chosen before it is submitted, and the Model it uploaded.
+training_pipelines = Table(
+    "training_pipelines",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("project", String(128), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("display_name", String(512), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("backing_job_id", BigInteger, nullable=False),
+    # When the backing CustomJob was submitted; None while it is still to be.
+    Column("submitted_us", BigInteger),
+    Column("model_name", String(512)),
+    Column("model_version", String(32)),
+    Column("revision", Integer, nullable=False),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    Column("start_us", BigInteger),
+    Column("end_us", BigInteger),
+    Column("error_code", Integer),
+    Column("error_message", Text),
+    Index("ix_training_pipelines_parent_created", "project", "location", "create_us", "id"),
+    Index("ix_training_pipelines_state", "state"),
+)
+
+training_pipeline_labels = Table(
+    "training_pipeline_labels",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("training_pipelines.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
+# The Model registry (resources/models): one row per version, `id` a surrogate key for paging
+# and labels. A pipeline uploads at most one version (`source_pipeline_id` is unique).
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("project", String(128), nullable=False),
+    Column("location", String(64), nullable=False),
+    Column("model_id", String(128), nullable=False),
+    Column("version_id", Integer, nullable=False),
+    Column("display_name", String(512), nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("aliases_json", Text, nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("source_pipeline_id", BigInteger),
+    Column("create_us", BigInteger, nullable=False),
+    Column("update_us", BigInteger, nullable=False),
+    UniqueConstraint("project", "location", "model_id", "version_id", name="uq_model_versions_version"),
+    UniqueConstraint("source_pipeline_id", name="uq_model_versions_pipeline"),
+    Index("ix_model_versions_parent_created", "project", "location", "create_us", "id"),
+)
+
+model_labels = Table(
+    "model_labels",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True),
     Column("key", String(128), primary_key=True),
     Column("value", String(128), nullable=False),
 )
