@@ -1,5 +1,5 @@
-// The public REST API, as the console uses it: Vertex's customJobs methods and the
-// server's own /customjobs/v1 log, event and scope endpoints. Nothing else is called.
+// The public REST API, as the console uses it: Vertex's customJobs and hyperparameterTuningJobs
+// methods and the server's own /customjobs/v1 log, event and scope endpoints. Nothing else is called.
 
 /** A non-2xx answer: Google's error envelope, with BadRequest field violations if any. */
 export class ApiError extends Error {
@@ -35,17 +35,26 @@ async function call(path, { method = "GET", body, signal } = {}) {
   return data;
 }
 
-export function listJobs(parent, { filter = "", pageSize = 25, pageToken = "" } = {}, signal) {
+function listQuery({ filter = "", pageSize = 25, pageToken = "" } = {}) {
   const query = new URLSearchParams({ pageSize: String(pageSize) });
   if (filter) query.set("filter", filter);
   if (pageToken) query.set("pageToken", pageToken);
-  return call(`/v1/${parent}/customJobs?${query}`, { signal });
+  return query;
 }
+
+export const listJobs = (parent, options, signal) => call(`/v1/${parent}/customJobs?${listQuery(options)}`, { signal });
+
+/** One page of the scope's HyperparameterTuningJobs, newest first; the same filter and paging as listJobs. */
+export const listTuningJobs = (scope, options, signal) =>
+  call(`/v1/projects/${scope.project}/locations/${scope.location}/hyperparameterTuningJobs?${listQuery(options)}`, {
+    signal,
+  });
 
 export const getJob = (name, signal) => call(`/v1/${name}`, { signal });
 export const createJob = (parent, job) => call(`/v1/${parent}/customJobs`, { method: "POST", body: job });
 export const cancelJob = (name) => call(`/v1/${name}:cancel`, { method: "POST", body: {} });
 export const deleteJob = (name) => call(`/v1/${name}`, { method: "DELETE" });
+export const cancelTuningJob = (name) => call(`/v1/${name}:cancel`, { method: "POST", body: {} });
 export const jobEvents = (name, signal) => call(`/customjobs/v1/${name}/events`, { signal });
 /** The projects and locations that hold jobs, the one with the newest job first. */
 export const listScopes = (signal) => call("/customjobs/v1/scopes", { signal });

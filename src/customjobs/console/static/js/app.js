@@ -2,14 +2,18 @@
 //   #/projects/P/locations/L/customJobs[?filter=..]   the job list
 //   #/projects/P/locations/L/customJobs:new           the new-job form
 //   #/projects/P/locations/L/customJobs/ID            one job
+//   #/projects/P/locations/L/hyperparameterTuningJobs[?filter=..]   the tuning-job list
+//   #/projects/P/locations/L/hyperparameterTuningJobs/ID            one tuning job and its trials
 // Each page gets an AbortSignal that fires when the user leaves it (polls and streams stop).
 import { fill, h } from "./dom.js";
 import { mountForm } from "./form.js";
 import { mountJob } from "./job.js";
 import { mountList } from "./list.js";
 import { listHash, offerScopes, picked, remember, startScope } from "./scope.js";
+import { mountTuningJob, mountTuningList, tuningHash } from "./tuning.js";
 
-const ROUTE = /^#\/projects\/([^/]+)\/locations\/([^/:?]+)\/customJobs(?:(:new)|\/([^/?]+))?(?:\?(.*))?$/;
+const ROUTE =
+  /^#\/projects\/([^/]+)\/locations\/([^/:?]+)\/(customJobs|hyperparameterTuningJobs)(?:(:new)|\/([^/?]+))?(?:\?(.*))?$/;
 
 let leave = null;
 
@@ -19,6 +23,7 @@ function showScope(scope) {
   form.location.value = scope.location;
   document.getElementById("brand").href = listHash(scope);
   document.getElementById("nav-jobs").href = listHash(scope);
+  document.getElementById("nav-tuning").href = tuningHash(scope);
   document.getElementById("nav-new").href = `${listHash(scope)}:new`;
 }
 
@@ -33,7 +38,7 @@ function route() {
     startScope(signal).then((scope) => signal.aborted || location.replace(listHash(scope)));
     return;
   }
-  const [, project, location_, isNew, id, query] = match;
+  const [, project, location_, collection, isNew, id, query] = match;
   const scope = { project, location: location_ };
   remember(scope);
   showScope(scope);
@@ -42,7 +47,14 @@ function route() {
   const ctx = { scope, parent, query: new URLSearchParams(query || ""), signal: leave.signal };
   for (const link of document.querySelectorAll(".nav a")) link.classList.remove("active");
   try {
-    if (isNew) {
+    if (collection === "hyperparameterTuningJobs") {
+      // No form for these: a study is created with the API, the SDK or `customjobs hp-tuning-jobs`.
+      if (id) mountTuningJob(main, { ...ctx, name: `${parent}/hyperparameterTuningJobs/${id}` });
+      else {
+        document.getElementById("nav-tuning").classList.add("active");
+        mountTuningList(main, ctx);
+      }
+    } else if (isNew) {
       document.getElementById("nav-new").classList.add("active");
       mountForm(main, ctx);
     } else if (id) {

@@ -56,7 +56,8 @@ function webAccess(job) {
   return h("section", { class: "card" }, h("h2", {}, "Web access"), body);
 }
 
-function errorBox(job) {
+/** The job's error, as a card; null without one. Tuning jobs' pages show theirs the same way. */
+export function errorBox(job) {
   if (!job.error) return null;
   return h(
     "section",
