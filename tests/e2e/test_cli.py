@@ -246,7 +246,8 @@ def test_wait_timeout_then_cancel_then_delete(cli: Cli) -> None:
 
 
 def test_logs_follow_prints_every_line_of_a_running_job_once(server: ServerProcess, cli: Cli) -> None:
-    script = "import time\nfor i in range(100):\n    print(f'line {i}')\n    time.sleep(0.02)\n"
+    # Six seconds of lines: long enough to still run after two CLIs start on a loaded machine.
+    script = "import time\nfor i in range(100):\n    print(f'line {i}')\n    time.sleep(0.06)\n"
     name = create(
         cli, "--display-name=cli-follow", f"--worker-pool-spec={POOL}", f"--command={sys.executable},-u",
         f"--args=^|^-c|{script}",

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from google.cloud import aiplatform_v1 as av1
 
@@ -210,3 +211,28 @@ def test_hp_tuning_jobs_create_describe_list_cancel(
     assert name in listed.stdout.split()
     refused = run(server, tmp_path, "cancel", job_id, f"--region={REGION}", check=False, **hp)
     assert refused.returncode != 0 and "JOB_STATE_SUCCEEDED" in refused.stderr
+
+
+def test_models_list_describe_delete(server: ServerProcess, gcloud: list[str], tmp_path: Path) -> None:
+    base = f"{server.url}/v1/projects/{PROJECT}/locations/{REGION}"
+    body = {
+        "modelId": "gcloud-model",
+        "model": {
+            "displayName": "gcloud-model",
+            "artifactUri": "gs://models/gcloud-model",
+            "containerSpec": {"imageUri": "us-docker.pkg.dev/vertex-ai/prediction/sklearn-cpu.1-3:latest"},
+        },
+    }
+    uploaded = requests.post(f"{base}/models:upload", json=body, timeout=10)
+    assert uploaded.status_code == 200, uploaded.text
+    models = {"group": "models"}
+    listed = run(server, tmp_path, "list", f"--region={REGION}", "--format=json", **models)
+    assert [m["displayName"] for m in json.loads(listed.stdout)] == ["gcloud-model"]
+    described = run(
+        server, tmp_path, "describe", "gcloud-model", f"--region={REGION}", "--format=json", **models
+    )
+    model = json.loads(described.stdout)
+    assert model["artifactUri"] == "gs://models/gcloud-model" and model["versionId"] == "1"
+    run(server, tmp_path, "delete", "gcloud-model", f"--region={REGION}", **models)
+    missing = run(server, tmp_path, "describe", "gcloud-model", f"--region={REGION}", check=False, **models)
+    assert missing.returncode != 0 and "NOT_FOUND" in missing.stderr + missing.stdout

@@ -4,6 +4,7 @@ against a real server, backing CustomJobs that really run, and Models whose arti
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -13,13 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import requests
 import torch
+from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
+from google.cloud import aiplatform_v1 as av1
 from google.cloud import storage
 
 from e2e import pipeline_scenarios
+from e2e.grpc_helpers import GrpcServerProcess
 from support.server import ServerProcess
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
@@ -321,4 +326,122 @@ def test_kill9_while_the_job_runs_uploads_the_model_once(tmp_path: Path) -> None
         jobs = requests.get(f"{_base(srv)}/customJobs", timeout=10).json()["customJobs"]
         assert [j["name"] for j in jobs] == [done["trainingTaskMetadata"]["backingCustomJob"]]
     finally:
+        srv.stop()
+
+
+def _cli(server: ServerProcess, group: str, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "customjobs.cli.main", group, *args, "--endpoint", server.url]
+    argv += ["--project", PROJECT, "--region", LOCATION]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_cli_pipelines_and_models(server: ServerProcess, tmp_path: Path) -> None:
+    inputs = _pipeline(_write_model("cli"), str(tmp_path / "out"))["trainingTaskInputs"]
+    config = tmp_path / "task.yaml"
+    config.write_text(json.dumps(inputs))  # JSON is YAML
+    created = _cli(
+        server,
+        "pipelines",
+        "create",
+        "--display-name=cli-pipeline",
+        f"--config={config}",
+        "--model-display-name=cli-model",
+        f"--model-container-image={pipeline_scenarios.SERVING}",
+        "--model-id=cli-model",
+    )
+    assert created.returncode == 0, created.stderr
+    name = created.stdout.strip()
+    done = _wait(server, name, "PIPELINE_STATE_SUCCEEDED")
+    assert done["modelToUpload"]["name"].endswith("/models/cli-model")
+    assert (tmp_path / "out" / "model" / "m.txt").read_text() == "cli"
+    listed = _cli(server, "pipelines", "list", "--filter", 'display_name="cli-pipeline"')
+    assert (
+        listed.returncode == 0
+        and "PIPELINE_STATE_SUCCEEDED" in listed.stdout
+        and "cli-model@1" in listed.stdout
+    )
+    again = _cli(
+        server,
+        "models",
+        "upload",
+        "--display-name=cli-model",
+        f"--container-image-uri={pipeline_scenarios.SERVING}",
+        "--artifact-uri=gs://elsewhere/v2",
+        "--parent-model=cli-model",
+        "--version-alias=canary",
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().endswith("/models/cli-model@2")
+    versions = _cli(server, "models", "versions", "cli-model", "--format", "json")
+    assert versions.returncode == 0, versions.stderr
+    assert sorted((v["versionId"], v["versionAliases"]) for v in json.loads(versions.stdout)) == [
+        ("1", ["default"]),
+        ("2", ["canary"]),
+    ]
+    described = _cli(server, "models", "describe", "cli-model@canary")
+    assert json.loads(described.stdout)["artifactUri"] == "gs://elsewhere/v2"
+    assert _cli(server, "models", "delete", "cli-model@2").returncode == 0
+    table = _cli(server, "models", "list")
+    assert (
+        table.returncode == 0
+        and "cli-model" in table.stdout
+        and str(tmp_path / "out" / "model") in table.stdout
+    )
+    assert _cli(server, "models", "delete", "cli-model").returncode == 0
+    missing = _cli(server, "models", "describe", "cli-model")
+    assert missing.returncode != 0 and "NOT_FOUND" in missing.stderr
+
+
+def test_grpc_pipeline_and_model_services(tmp_path: Path) -> None:
+    """PipelineService and ModelService through the official gRPC clients."""
+    from google.cloud.aiplatform_v1.services.model_service.transports import ModelServiceGrpcTransport
+    from google.cloud.aiplatform_v1.services.pipeline_service.transports import PipelineServiceGrpcTransport
+
+    srv = GrpcServerProcess(tmp_path / "server")
+    srv.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{srv.grpc_port}")
+    try:
+        pipelines = av1.PipelineServiceClient(transport=PipelineServiceGrpcTransport(channel=channel))
+        models = av1.ModelServiceClient(transport=ModelServiceGrpcTransport(channel=channel))
+        parent = f"projects/{PROJECT}/locations/{LOCATION}"
+        body = _pipeline(_write_model("grpc"), str(tmp_path / "out"))
+        message = av1.TrainingPipeline.from_json(json.dumps(body))
+        created = pipelines.create_training_pipeline(parent=parent, training_pipeline=message)
+        deadline = time.monotonic() + WAIT_S
+        while (got := pipelines.get_training_pipeline(name=created.name)).state != (
+            av1.PipelineState.PIPELINE_STATE_SUCCEEDED
+        ):
+            assert time.monotonic() < deadline, got
+            time.sleep(0.2)
+        assert got.training_task_metadata["backingCustomJob"].startswith(parent + "/customJobs/")
+        listed = pipelines.list_training_pipelines(
+            request=av1.ListTrainingPipelinesRequest(parent=parent, filter='state="PIPELINE_STATE_SUCCEEDED"')
+        )
+        assert [p.name for p in listed] == [created.name]
+        model = models.get_model(name=got.model_to_upload.name)
+        assert model.artifact_uri == str(tmp_path / "out" / "model") and model.version_id == "1"
+        assert [m.name for m in models.list_models(parent=parent)] == [model.name]
+        upload = models.upload_model(
+            request=av1.UploadModelRequest(
+                parent=parent,
+                parent_model=model.name,
+                model=av1.Model(
+                    display_name="v2", container_spec=av1.ModelContainerSpec(image_uri="serve:1")
+                ),
+            )
+        )
+        assert upload.result(timeout=10).model_version_id == "2"
+        assert len(list(models.list_model_versions(name=model.name))) == 2
+        with pytest.raises(gexc.NotFound):
+            models.get_model(name=model.name + "@7")
+        with pytest.raises(gexc.InvalidArgument) as bad:
+            pipelines.create_training_pipeline(
+                parent=parent, training_pipeline=av1.TrainingPipeline(display_name="no task")
+            )
+        assert "training_task_definition" in str(bad.value)
+        models.delete_model(name=model.name).result(timeout=10)
+        with pytest.raises(gexc.NotFound):
+            models.get_model(name=model.name)
+    finally:
+        channel.close()
         srv.stop()

@@ -190,6 +190,10 @@ class ApiClient:
                 return
             params["pageToken"] = token
 
+    def upload_model(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST models:upload; the operation it answers (done, with its UploadModelResponse)."""
+        return self._call("POST", f"/{API_VERSION}/{self.parent}/models:upload", json=body)
+
     def cancel(self, name: str) -> None:
         self._call("POST", f"/{API_VERSION}/{name}:cancel", json={})
 

@@ -15,6 +15,8 @@ from customjobs.cli.capacity_options import CapacityOptions, capacity_options
 from customjobs.cli.db import db
 from customjobs.cli.jobs import jobs
 from customjobs.cli.keys import keys
+from customjobs.cli.models import models
+from customjobs.cli.pipelines import pipelines
 from customjobs.cli.security_options import security_options, tls_files_for
 from customjobs.cli.tuning import tuning
 from customjobs.config import (
@@ -245,6 +247,8 @@ def serve(
 
 main.add_command(jobs)
 main.add_command(tuning)
+main.add_command(pipelines)
+main.add_command(models)
 main.add_command(keys)
 main.add_command(db)
 
