@@ -28,32 +28,8 @@ PREBUILT_TRAINING = "us-docker.pkg.dev/vertex-ai/training/pytorch-xla.2-4.py310:
 SERVING = "us-docker.pkg.dev/vertex-ai/prediction/pytorch-cpu.2-4:latest"
 WAIT_S = 0.2
 
-# Fits y = 3x + 1 and saves the weights where Vertex says the model goes.
-TRAIN = """
-import argparse, io, os
-import torch
-from google.cloud import storage
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--epochs", type=int, default=300)
-epochs = parser.parse_args().epochs
-torch.manual_seed(0)
-x = torch.linspace(-1, 1, 64).unsqueeze(1)
-y = 3 * x + 1
-model = torch.nn.Linear(1, 1)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-for _ in range(epochs):
-    optimizer.zero_grad()
-    loss = torch.nn.functional.mse_loss(model(x), y)
-    loss.backward()
-    optimizer.step()
-buffer = io.BytesIO()
-torch.save(model.state_dict(), buffer)
-model_dir = os.environ["AIP_MODEL_DIR"]
-bucket, _, prefix = model_dir.removeprefix("gs://").partition("/")
-storage.Client().bucket(bucket).blob(prefix + "model.pt").upload_from_string(buffer.getvalue())
-print(f"saved {model_dir}model.pt after {epochs} epochs, loss {loss.item():.6f}")
-"""
+# The README's example trainer: fits y = 3x + 1 and saves the weights to AIP_MODEL_DIR.
+TRAIN = (Path(__file__).resolve().parents[2] / "examples" / "pipelines" / "train.py").read_text()
 
 
 def _run(server_url: str, scenario: str, workdir: Path, parent_model: str | None) -> aiplatform.Model:

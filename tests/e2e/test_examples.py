@@ -5,6 +5,8 @@
   threshold and the model it saves to AIP_MODEL_DIR must load with torch.
 - tuning: examples/tuning/tune.py drives a HyperparameterTuningJob with the SDK; its best
   trial must have learnt (validation loss near the noise floor).
+- pipelines: examples/pipelines/run.py trains with CustomTrainingJob.run(); the Model it
+  returns holds weights that load back and fit the data.
 - tf_config: every replica of chief + 2 workers + ps + evaluator resolves TF_CONFIG as
   TensorFlow does, and the chief sees them all through CLUSTER_SPEC.
 """
@@ -31,6 +33,7 @@ DDP_MAX_FINAL_LOSS = 0.05
 DDP_STEPS = 80
 DDP_TIMEOUT_S = 240
 TUNING_TIMEOUT_S = 180
+PIPELINE_TIMEOUT_S = 240
 
 
 def test_pytorch_ddp_trains_across_three_replicas_and_saves_a_loadable_model(
@@ -111,3 +114,16 @@ def test_tuning_example_finds_a_learning_rate_that_learns(server: ServerProcess,
     # The noise floor is 0.0025; a learning rate the search got wrong stays far above it.
     assert float(best.group(2)) < 0.05, done.stdout
     assert (tmp_path / "out" / best.group(1) / "model" / "weights.txt").is_file()
+
+
+def test_pipelines_example_returns_a_model_that_learnt(server: ServerProcess, tmp_path: Path) -> None:
+    """examples/pipelines: CustomTrainingJob.run() as the README runs it; the Model loads back."""
+    argv = [sys.executable, str(EXAMPLES / "pipelines" / "run.py"), "--endpoint", server.url]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=PIPELINE_TIMEOUT_S, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    learnt = re.search(r"learnt y = ([\d.-]+)x \+ ([\d.-]+)", done.stdout)
+    assert learnt, done.stdout
+    assert abs(float(learnt.group(1)) - 3) < 0.05 and abs(float(learnt.group(2)) - 1) < 0.05
+    assert re.search(
+        r"model projects/my-project/locations/us-central1/models/\d+ version 1: gs://", done.stdout
+    )
