@@ -136,7 +136,7 @@ def build_runtime(settings: Settings) -> Runtime:
     tuning = TuningService(tuning_store, wake=scheduler.wake, draining=lambda: jobs.draining)
     models = ModelService(SqlModelStore(engine))
     pipeline_store = SqlPipelineStore(engine)
-    scheduler.controllers.append(PipelineController(pipeline_store, children, models).run_once)
+    scheduler.controllers.append(PipelineController(pipeline_store, children, tuning, models).run_once)
     pipelines = PipelineService(pipeline_store, wake=scheduler.wake, draining=lambda: jobs.draining)
     return Runtime(
         settings,

@@ -445,3 +445,53 @@ def test_grpc_pipeline_and_model_services(tmp_path: Path) -> None:
     finally:
         channel.close()
         srv.stop()
+
+
+TUNING_TASK = (
+    "gs://google-cloud-aiplatform/schema/trainingjob/definition/hyperparameter_tuning_task_1.0.0.yaml"
+)
+# Saves its x where its trial's model goes, and reports score = -(x - 2)^2 through cloudml-hypertune.
+TRIAL = """
+import argparse, os, hypertune
+x = argparse.ArgumentParser()
+x.add_argument("--x", type=int)
+x = x.parse_args().x
+os.makedirs(os.environ["AIP_MODEL_DIR"], exist_ok=True)
+open(os.path.join(os.environ["AIP_MODEL_DIR"], "x.txt"), "w").write(str(x))
+hypertune.HyperTune().report_hyperparameter_tuning_metric(
+    hyperparameter_metric_tag="score", metric_value=-(x - 2) ** 2)
+"""
+
+
+def test_a_tuning_task_uploads_the_best_trials_model(server: ServerProcess, tmp_path: Path) -> None:
+    inputs = {
+        "studySpec": {
+            "metrics": [{"metricId": "score", "goal": "MAXIMIZE"}],
+            "parameters": [{"parameterId": "x", "integerValueSpec": {"minValue": 1, "maxValue": 3}}],
+            "algorithm": "GRID_SEARCH",
+        },
+        "maxTrialCount": 3,
+        "parallelTrialCount": 3,
+        "trialJobSpec": _pipeline([sys.executable, "-c", TRIAL], str(tmp_path / "out"))["trainingTaskInputs"],
+    }
+    body = _pipeline(["true"], None, trainingTaskDefinition=TUNING_TASK, trainingTaskInputs=inputs)
+    name = _create(server, body)["name"]
+    done = _wait(server, name, "PIPELINE_STATE_SUCCEEDED")
+    study_name = done["trainingTaskMetadata"]["backingHyperparameterTuningJob"]
+    study = _get(server, study_name)
+    assert study["state"] == "JOB_STATE_SUCCEEDED" and len(study["trials"]) == 3
+    best = next(t for t in study["trials"] if t["parameters"][0]["value"] == 2)
+    model = _get(server, done["modelToUpload"]["name"])
+    assert model["artifactUri"] == str(tmp_path / "out" / best["id"] / "model")
+    assert (Path(model["artifactUri"]) / "x.txt").read_text() == "2"
+    bad = dict(body, trainingTaskInputs={**inputs, "maxTrialCount": 0, "trialSpec": {}})
+    refused = requests.post(f"{_base(server)}/trainingPipelines", json=bad, timeout=10)
+    assert (
+        refused.status_code == 400 and "training_task_inputs.trialSpec" in refused.json()["error"]["message"]
+    )
+    bad = dict(body, trainingTaskInputs={**inputs, "maxTrialCount": 0})
+    refused = requests.post(f"{_base(server)}/trainingPipelines", json=bad, timeout=10)
+    assert (
+        refused.status_code == 400
+        and "training_task_inputs.max_trial_count" in refused.json()["error"]["message"]
+    )

@@ -18,14 +18,29 @@ from customjobs import names
 from customjobs.domain.pipeline import NewPipeline, Pipeline
 from customjobs.errors import FieldViolation, InvalidArgument
 from customjobs.resources.custom_jobs.codec import parse_json_object, parse_message
-from customjobs.resources.custom_jobs.validation import REQUIRED, common_violations, job_spec_violations
+from customjobs.resources.custom_jobs.validation import (
+    REQUIRED,
+    common_violations,
+    job_spec_violations,
+    validate_job_resource,
+)
 from customjobs.resources.models import codec as models_codec
+from customjobs.resources.tuning.codec import validate_study
 from customjobs.wire.job_status import set_job_status
 from customjobs.wire.messages import types_module
 
 COLLECTION = "trainingPipelines"
 SCHEMA_ROOT = "gs://google-cloud-aiplatform/schema/trainingjob/definition/"
 CUSTOM_TASK = SCHEMA_ROOT + "custom_task_1.0.0.yaml"
+TUNING_TASK = SCHEMA_ROOT + "hyperparameter_tuning_task_1.0.0.yaml"
+# The tuning task's inputs are these fields of a HyperparameterTuningJob.
+_TUNING_INPUTS = (
+    "study_spec",
+    "trial_job_spec",
+    "max_trial_count",
+    "parallel_trial_count",
+    "max_failed_trial_count",
+)
 _OUTPUT_ONLY = (
     "name",
     "state",
@@ -57,22 +72,29 @@ def decode_new(message: Message, where: names.Parent) -> NewPipeline:
     definition = pipeline.training_task_definition
     if not definition:
         violations.append(FieldViolation("training_task_definition", REQUIRED))
-    elif definition != CUSTOM_TASK:
+    elif definition == CUSTOM_TASK:
+        spec = _task_inputs(pipeline, violations)
+        if spec is not None:
+            violations += job_spec_violations(spec, "training_task_inputs")
+            _set_inputs(pipeline, spec)
+            if pipeline.HasField("model_to_upload"):
+                violations += _model_violations(pipeline, spec.HasField("base_output_directory"), where)
+    elif definition == TUNING_TASK:
+        study = _tuning_inputs(pipeline, violations)
+        if study is not None:
+            violations += _study_violations(study)
+            _set_inputs(pipeline, study)
+            if pipeline.HasField("model_to_upload"):
+                has_base = study.trial_job_spec.HasField("base_output_directory")
+                violations += _model_violations(pipeline, has_base, where, "trial_job_spec.")
+    else:
         violations.append(
             FieldViolation(
                 "training_task_definition",
                 f'"{definition}" is not a training task this server runs: it runs custom training '
-                f'("{CUSTOM_TASK}"), not AutoML.',
+                f'("{CUSTOM_TASK}") and hyperparameter tuning ("{TUNING_TASK}"), not AutoML.',
             )
         )
-    else:
-        spec = _task_inputs(pipeline, violations)
-        if spec is not None:
-            violations += job_spec_violations(spec, "training_task_inputs")
-            # Kept as Vertex answers it: the spec's proto3 JSON (camelCase, int64 as strings).
-            json_format.ParseDict(json_format.MessageToDict(spec), pipeline.training_task_inputs)
-            if pipeline.HasField("model_to_upload"):
-                violations += _model_violations(pipeline, spec, where)
     if pipeline.input_data_config.dataset_id:
         violations.append(
             FieldViolation(
@@ -94,29 +116,78 @@ def decode_new(message: Message, where: names.Parent) -> NewPipeline:
     )
 
 
-def _task_inputs(pipeline: Any, out: list[FieldViolation]) -> Any:
-    """The training task inputs as a CustomJobSpec; None (with the violation) when they aren't one."""
+def _inputs_dict(pipeline: Any, what: str, out: list[FieldViolation]) -> dict[str, Any] | None:
     if not pipeline.HasField("training_task_inputs"):
         out.append(FieldViolation("training_task_inputs", REQUIRED))
         return None
     value = json_format.MessageToDict(pipeline.training_task_inputs)
     if not isinstance(value, dict):
-        problem = "Must be an object: the custom task's CustomJobSpec."
-        out.append(FieldViolation("training_task_inputs", problem))
+        out.append(FieldViolation("training_task_inputs", f"Must be an object: the task's {what}."))
         return None
-    version = pipeline.DESCRIPTOR.full_name.split(".")[-2]  # google.cloud.aiplatform.<version>
-    spec = types_module(version).CustomJobSpec.pb()()
+    return value
+
+
+def _version(message: Any) -> str:
+    return str(message.DESCRIPTOR.full_name.split(".")[-2])  # google.cloud.aiplatform.<version>.X
+
+
+def _task_inputs(pipeline: Any, out: list[FieldViolation]) -> Any:
+    """The custom task's inputs as a CustomJobSpec; None (with the violation) when they aren't one."""
+    value = _inputs_dict(pipeline, "CustomJobSpec", out)
+    if value is None:
+        return None
+    spec = types_module(_version(pipeline)).CustomJobSpec.pb()()
     parse_message(value, spec, "training_pipeline.training_task_inputs")
     return spec
 
 
-def _model_violations(pipeline: Any, spec: Any, where: names.Parent) -> list[FieldViolation]:
+def _tuning_inputs(pipeline: Any, out: list[FieldViolation]) -> Any:
+    """The tuning task's inputs (studySpec, trialJobSpec, trial counts) as a HyperparameterTuningJob."""
+    value = _inputs_dict(pipeline, "studySpec, trialJobSpec and trial counts", out)
+    if value is None:
+        return None
+    study = types_module(_version(pipeline)).HyperparameterTuningJob.pb()()
+    allowed = {name for f in _TUNING_INPUTS for name in (f, snake_to_camel(f))}
+    for key in value:
+        if key not in allowed:
+            at = f"training_pipeline.training_task_inputs.{key}"
+            raise InvalidArgument(
+                f"Invalid JSON payload received. Unknown name \"{key}\" at '{at}': Cannot find field.",
+                (FieldViolation(at, "Cannot find field."),),
+            )
+    parse_message(value, study, "training_pipeline.training_task_inputs")
+    return study
+
+
+def snake_to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _study_violations(study: Any) -> list[FieldViolation]:
+    """The tuning job's own rules, on the fields the task takes, paths under training_task_inputs."""
+    study.display_name = "task"  # the pipeline's own name is checked as the pipeline's
+    found = validate_job_resource(study, "trial_job_spec") + validate_study(study)
+    return [FieldViolation(f"training_task_inputs.{v.field}", v.description) for v in found]
+
+
+def _set_inputs(pipeline: Any, message: Any) -> None:
+    """Kept as Vertex answers it: the inputs' proto3 JSON (camelCase, int64 as strings)."""
+    value = json_format.MessageToDict(message)
+    value.pop("displayName", None)
+    pipeline.ClearField("training_task_inputs")
+    json_format.ParseDict(value, pipeline.training_task_inputs)
+
+
+def _model_violations(
+    pipeline: Any, has_base: bool, where: names.Parent, spec_path: str = ""
+) -> list[FieldViolation]:
     out = models_codec.model_violations(pipeline.model_to_upload, "model_to_upload")
     out += models_codec.target_violations(pipeline.model_id, pipeline.parent_model, where)
-    if not pipeline.model_to_upload.artifact_uri and not spec.HasField("base_output_directory"):
+    if not pipeline.model_to_upload.artifact_uri and not has_base:
         out.append(
             FieldViolation(
-                "training_task_inputs.base_output_directory",
+                f"training_task_inputs.{spec_path}base_output_directory",
                 "Required to upload a model: its artifacts are what the job writes to "
                 "<base_output_directory>/model/ (AIP_MODEL_DIR).",
             )
@@ -130,6 +201,24 @@ def parsed(spec_json: str) -> Message:
     message = pipeline_class("v1")()
     json_format.Parse(spec_json, message, ignore_unknown_fields=True)
     return message
+
+
+def is_tuning(spec_json: str) -> bool:
+    return bool(parsed(spec_json).training_task_definition == TUNING_TASK)  # type: ignore[attr-defined]
+
+
+def tuning_job_of(spec_json: str) -> Message:
+    """The backing HyperparameterTuningJob: the task's inputs, the pipeline's name, labels and key."""
+    pipeline: Any = parsed(spec_json)
+    job: Any = types_module("v1").HyperparameterTuningJob.pb()()
+    json_format.ParseDict(
+        json_format.MessageToDict(pipeline.training_task_inputs), job, ignore_unknown_fields=True
+    )
+    job.display_name = pipeline.display_name
+    job.labels.update(pipeline.labels)
+    if pipeline.HasField("encryption_spec"):
+        job.encryption_spec.CopyFrom(pipeline.encryption_spec)
+    return job  # type: ignore[no-any-return]
 
 
 def job_spec_of(spec_json: str) -> Any:
@@ -153,7 +242,15 @@ def pipeline_message(p: Pipeline, version: str) -> Message:
     message.name = names.resource_name(p.project, p.location, COLLECTION, p.id)
     set_job_status(message, p)
     if p.submitted_us is not None:
-        message.training_task_metadata.struct_value.update({"backingCustomJob": backing_job_name(p)})
+        if message.training_task_definition == TUNING_TASK:
+            backing = {
+                "backingHyperparameterTuningJob": names.resource_name(
+                    p.project, p.location, "hyperparameterTuningJobs", p.backing_job_id
+                )
+            }
+        else:
+            backing = {"backingCustomJob": backing_job_name(p)}
+        message.training_task_metadata.struct_value.update(backing)
     if p.model_name is not None and message.HasField("model_to_upload"):
         message.model_to_upload.name = p.model_name
         message.model_to_upload.version_id = p.model_version or ""

@@ -1,9 +1,10 @@
 """The pipeline controller: one pass reconciles every TrainingPipeline that has not ended.
 
-A pipeline runs one backing CustomJob, a real one (customJobs get and list show it), whose
-id was chosen at create: the controller submits it, then moves the pipeline to QUEUED ->
-PENDING -> RUNNING as the job goes, and when the job succeeds uploads `modelToUpload`
-before the pipeline says SUCCEEDED. Every write is a compare-and-set on the pipeline's
+A pipeline runs one backing task (tasks.py): a real CustomJob (customJobs get and list show
+it) or a real HyperparameterTuningJob, whose id was chosen at create. The controller submits
+it, moves the pipeline QUEUED -> PENDING -> RUNNING as it goes, and when it succeeds uploads
+`modelToUpload` (from the job's model directory, or the best trial's) before the pipeline
+says SUCCEEDED. Every write is a compare-and-set on the pipeline's
 revision, and the upload is idempotent per pipeline, so a server killed at any point and
 started again submits the job once and uploads the Model once.
 """
@@ -15,20 +16,19 @@ from typing import Any
 
 from customjobs import names
 from customjobs.clock import now_us
-from customjobs.domain.job import Job, NewJob
-from customjobs.domain.pipeline import NewPipeline, Pipeline
+from customjobs.domain.job import Job
+from customjobs.domain.pipeline import Pipeline
 from customjobs.domain.states import JobState, can_move
 from customjobs.errors import ApiError, RpcCode
 from customjobs.execution.children import ChildExecutions
-from customjobs.execution.environment import output_env
-from customjobs.resources.custom_jobs.codec import decode_new_job
 from customjobs.resources.models import codec as models_codec
 from customjobs.resources.models.names import model_name
 from customjobs.resources.models.service import ModelService
 from customjobs.resources.pipelines import codec
+from customjobs.resources.pipelines.tasks import BackingTask, CustomTask, TuningTask
+from customjobs.resources.tuning.service import TuningService
 from customjobs.store.outage import StoreUnavailable
 from customjobs.store.sql.pipelines import SqlPipelineStore
-from customjobs.wire.messages import types_for
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,16 @@ _CANCELLED = (int(RpcCode.CANCELLED), "CANCELED")
 
 
 class PipelineController:
-    def __init__(self, store: SqlPipelineStore, executions: ChildExecutions, models: ModelService) -> None:
+    def __init__(
+        self,
+        store: SqlPipelineStore,
+        executions: ChildExecutions,
+        tuning: TuningService,
+        models: ModelService,
+    ) -> None:
         self.store = store
-        self.executions = executions
+        self.custom_task = CustomTask(executions)
+        self.tuning_task = TuningTask(tuning)
         self.models = models
 
     def run_once(self) -> int:
@@ -53,30 +60,34 @@ class PipelineController:
                 log.exception("training pipeline %s: reconcile failed", pipeline.id)
         return len(pipelines)
 
+    def _task(self, p: Pipeline) -> BackingTask:
+        return self.tuning_task if codec.is_tuning(p.spec_json) else self.custom_task
+
     def _reconcile(self, p: Pipeline) -> None:
+        task = self._task(p)
         if p.submitted_us is None:
-            self._submit(p)
+            self._submit(p, task)
             return
-        job = self.executions.get(p.backing_job_id)
-        if job is None:
-            self._end(p, JobState.FAILED, (int(RpcCode.NOT_FOUND), "The backing CustomJob was deleted."))
-        elif job.state is JobState.SUCCEEDED:
-            self._succeed(p)
-        elif job.state is JobState.FAILED:
-            self._end(p, JobState.FAILED, _job_error(job))
-        elif job.state is JobState.CANCELLED:
+        status = task.status(p)
+        if status is None:
+            self._end(p, JobState.FAILED, (int(RpcCode.NOT_FOUND), "The pipeline's backing job was deleted."))
+        elif status.state is JobState.SUCCEEDED:
+            self._succeed(p, task)
+        elif status.state is JobState.FAILED:
+            self._end(p, JobState.FAILED, status.error)
+        elif status.state is JobState.CANCELLED:
             self._end(p, JobState.CANCELLED, _CANCELLED)
         elif p.state is JobState.CANCELLING:
-            self.executions.cancel(job, "its training pipeline was cancelled")
-        elif job.state is JobState.RUNNING and p.state is not JobState.RUNNING:
-            self._move(p, JobState.RUNNING, start_us=job.start_us or now_us())
+            task.cancel(p)
+        elif status.state is JobState.RUNNING and p.state is not JobState.RUNNING:
+            self._move(p, JobState.RUNNING, start_us=status.start_us or now_us())
 
-    def _submit(self, p: Pipeline) -> None:
+    def _submit(self, p: Pipeline, task: BackingTask) -> None:
         if p.state is JobState.CANCELLING:
             self._end(p, JobState.CANCELLED, _CANCELLED)
             return
         try:
-            self.executions.submit(p.backing_job_id, backing_job(p))
+            task.submit(p)
         except StoreUnavailable:
             raise
         except ApiError as exc:  # its key refused, say: the pipeline fails as a create would
@@ -84,12 +95,12 @@ class PipelineController:
             return
         self._move(p, JobState.PENDING, submitted_us=now_us())
 
-    def _succeed(self, p: Pipeline) -> None:
+    def _succeed(self, p: Pipeline, task: BackingTask) -> None:
         spec: Any = codec.parsed(p.spec_json)
         fields: dict[str, Any] = {}
         if spec.HasField("model_to_upload"):
             try:
-                version = self.models.upload_for_pipeline(model_upload(p))
+                version = self.models.upload_for_pipeline(model_upload(p, task.model_dir(p)))
             except StoreUnavailable:
                 raise
             except ApiError as exc:  # the parent model was deleted meanwhile, say
@@ -117,27 +128,13 @@ class PipelineController:
             log.info("training pipeline %s: %s -> %s", p.id, p.state.value, state.value)
 
 
-def backing_job(p: Pipeline | NewPipeline) -> NewJob:
-    """The backing CustomJob: the pipeline's display name, labels and key, the task's spec."""
-    spec: Any = codec.parsed(p.spec_json)
-    custom: Any = types_for("v1").custom_job()
-    custom.display_name = p.display_name
-    custom.job_spec.CopyFrom(codec.job_spec_of(p.spec_json))
-    custom.labels.update(p.labels)
-    if spec.HasField("encryption_spec"):
-        custom.encryption_spec.CopyFrom(spec.encryption_spec)
-    # As a CustomJob created with this spec is: checked again, and its defaults filled in.
-    return decode_new_job(custom, p.project, p.location)
-
-
-def model_upload(p: Pipeline) -> Any:
-    """`modelToUpload` as the registry's new version, its artifacts where the job wrote them."""
+def model_upload(p: Pipeline, model_dir: str) -> Any:
+    """`modelToUpload` as the registry's new version, its artifacts where the task wrote them."""
     spec: Any = codec.parsed(p.spec_json)
     model = type(spec.model_to_upload)()
     model.CopyFrom(spec.model_to_upload)
     if not model.artifact_uri:
-        base = codec.job_spec_of(p.spec_json).base_output_directory.output_uri_prefix
-        model.artifact_uri = output_env(base)["AIP_MODEL_DIR"].rstrip("/")
+        model.artifact_uri = model_dir.rstrip("/")
     where = names.Parent(p.project, p.location)
     return models_codec.new_version(model, where, spec.model_id, spec.parent_model, source_pipeline_id=p.id)
 

@@ -8,7 +8,8 @@ from google.protobuf.message import Message
 from customjobs import names
 from customjobs.resources.base import ResourceMethods
 from customjobs.resources.pipelines import codec
-from customjobs.resources.pipelines.controller import backing_job
+from customjobs.resources.pipelines.tasks import backing_job
+from customjobs.resources.tuning.methods import sample_trial
 from customjobs.security.principal import caller
 from customjobs.wire import paging
 from customjobs.wire.filters import PIPELINE_STATES, parse_filter
@@ -29,7 +30,11 @@ class PipelineMethods(ResourceMethods):
         new = codec.decode_new(pipeline, where)
         # The backing CustomJob must be one the caller could create: its buckets, service
         # account and key allowed, its key usable now, the machine able to run it.
-        job = backing_job(new)
+        job = (
+            sample_trial(codec.tuning_job_of(new.spec_json), where)
+            if codec.is_tuning(new.spec_json)
+            else backing_job(new)
+        )
         self.inputs.check(job, caller())
         self.rt.encryption.seal_new(job)
         self.rt.jobs.check(job)

@@ -34,7 +34,7 @@ class TuningJobMethods(ResourceMethods):
         new = codec.decode_new(job, where.project, where.location)
         # A trial is a CustomJob: the caller must be allowed what it uses (buckets, the KMS
         # key), and with strict capacity the machine must be able to run one.
-        trial = _sample_trial(new.spec_json, where)
+        trial = sample_trial(codec.parsed(new.spec_json), where)
         self.inputs.check(trial, caller())
         self.rt.encryption.seal_new(trial)  # its key must be usable now, as a CustomJob's must
         self.rt.jobs.check(trial)
@@ -71,9 +71,9 @@ class TuningJobMethods(ResourceMethods):
         return operation_message(self.rt.tuning.delete(parent, job_id, version))
 
 
-def _sample_trial(spec_json: str, where: names.Parent) -> NewJob:
+def sample_trial(tuning_job: Message, where: names.Parent) -> NewJob:
     """What one trial asks of the machine, as a CustomJob would (for create's capacity check)."""
-    study: Any = codec.parsed(spec_json)
+    study: Any = tuning_job
     custom = types_for("v1").custom_job()
     custom.job_spec.CopyFrom(study.trial_job_spec)
     if study.HasField("encryption_spec"):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import IntegrityError
+
 from customjobs import names
 from customjobs.clock import now_us
 from customjobs.domain.job import Operation
@@ -43,6 +45,17 @@ class TuningService:
         log.info("tuning job %s: created %r in %s/%s", job.id, job.display_name, job.project, job.location)
         self.wake()
         return job
+
+    def submit(self, job_id: int, new: NewTuningJob) -> None:
+        """Create tuning job `job_id` unless it exists (a pipeline's backing job: idempotent)."""
+        try:
+            self.store.insert(job_id, new, JobState.PENDING, now_us())
+        except IntegrityError:
+            if self.store.get(job_id) is None:
+                raise
+            return
+        log.info("tuning job %s: submitted for a training pipeline", job_id)
+        self.wake()
 
     def get(self, parent: names.Parent, job_id: int) -> TuningJob:
         job = self.store.get(job_id)
