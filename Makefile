@@ -37,6 +37,14 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# B1 and B2 with their peers on this machine (bench/README.md, "Peers"): bench/peers.sh up
+# installs what is missing and starts a Ray head (GCS on 6380; 6379 is Redis's) and, as root,
+# a one-node Slurm; then the benchmarks; then it stops what it started, whatever they gave.
+.PHONY: bench-peers
+bench-peers: $(BENCH_STAMP)
+	BIN=$(BIN) bench/peers.sh up
+	$(BIN)/python -m bench --only B1,B2 $(BENCH_ARGS); rc=$$?; BIN=$(BIN) bench/peers.sh down; exit $$rc
+
 # Fuzz the REST API from docs/openapi.yaml: 110 generated requests per operation, over 2,000 in
 # all, against a live server; the suite itself runs about 20 per operation.
 FUZZ_EXAMPLES ?= 110

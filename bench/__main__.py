@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only B1,B3] [--out DIR] [--profile]`: run, print, report.
+"""`python -m bench [--quick] [--only B1,B3] [--out DIR] [--profile] [--database URL]`: run, print, report.
 
 Exit status: 0 when every benchmark ran (PASS/MISS are in the table, not the status);
 1 when any benchmark crashed.
@@ -35,6 +35,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--profile",
         action="store_true",
         help="py-spy on each server after its warm-up; top frames in OUT/profiles (checks no target)",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="also run B2 on this PostgreSQL server (a fresh database bench_<pid> on it, dropped after)",
     )
     return parser.parse_args(argv)
 
@@ -79,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     total, crashed = BenchResult(), False
     with tempfile.TemporaryDirectory(prefix="customjobs-bench-") as tmp:
         for benchmark in benchmarks:
-            ctx = Context(args.quick, Path(tmp) / benchmark.ID, profile_dir)
+            ctx = Context(args.quick, Path(tmp) / benchmark.ID, profile_dir, args.database)
             ctx.workdir.mkdir(parents=True)
             result, failed = suite.run_one(benchmark, ctx)
             crashed |= failed

@@ -52,6 +52,8 @@ class Context:
     quick: bool
     workdir: Path
     profile_dir: Path | None = None
+    # `--database URL`: a PostgreSQL server the benchmarks that support it also run on (B2).
+    database: str | None = None
 
     def size(self, full: int, quick: int) -> int:
         return quick if self.quick else full

@@ -17,6 +17,7 @@ from bench import (
     b7_package_cache,
     b8_ray_backend,
     b9_tuning,
+    b10_queue_scale,
 )
 from bench.model import BenchResult, Context, Row, Verdict
 
@@ -40,6 +41,7 @@ BENCHMARKS: list[Benchmark] = [
     b7_package_cache,
     b8_ray_backend,
     b9_tuning,
+    b10_queue_scale,
 ]
 
 

@@ -42,18 +42,27 @@ class Resources:
             gpus[kind] = gpus.get(kind, 0) - count
         return Resources(self.cpus - other.cpus, self.memory_gb - other.memory_gb, gpus)
 
+    def meet(self, other: Resources) -> Resources:
+        """The least of both in every resource: what each of two jobs needs at least."""
+        gpus = {kind: min(count, other.gpus[kind]) for kind, count in self.gpus.items() if kind in other.gpus}
+        return Resources(min(self.cpus, other.cpus), min(self.memory_gb, other.memory_gb), gpus)
+
     def covers(self, need: Resources) -> bool:
         return not self.short_of(need)
 
     def short_of(self, need: Resources) -> list[str]:
         """The kinds of resource `need` has more of than this, e.g. ['vCPUs', 'NVIDIA_TESLA_T4']."""
-        kinds = []
-        if need.cpus > self.cpus + _EPSILON:
-            kinds.append("vCPUs")
-        if need.memory_gb > self.memory_gb + _EPSILON:
-            kinds.append("memory")
-        kinds += [kind for kind, count in sorted(need.gpus.items()) if count > self.gpus.get(kind, 0)]
-        return kinds
+        return [kind for kind, amount in need.amounts().items() if exceeds(amount, self.amount(kind))]
+
+    def amounts(self) -> dict[str, float]:
+        """Each kind of resource and how much: 'vCPUs', 'memory', then GPU kinds by name."""
+        return {"vCPUs": self.cpus, "memory": self.memory_gb, **dict(sorted(self.gpus.items()))}
+
+    def amount(self, kind: str) -> float:
+        """How much of one kind of resource (as `amounts` names it)."""
+        if kind == "vCPUs":
+            return self.cpus
+        return self.memory_gb if kind == "memory" else self.gpus.get(kind, 0)
 
     def shortfall(self, need: Resources) -> list[str]:
         """What is missing for `need`, in words, e.g. ['2 vCPUs', '1 NVIDIA_TESLA_T4']."""
@@ -75,6 +84,11 @@ class Resources:
         if gpus or not say_no_gpu:
             return ", ".join(parts + gpus)
         return ", ".join(parts) + " and no GPU"
+
+
+def exceeds(need: float, have: float) -> bool:
+    """Whether `need` is more than `have`, past rounding: what `Resources.short_of` counts."""
+    return need > have + _EPSILON
 
 
 def _num(value: float) -> str:

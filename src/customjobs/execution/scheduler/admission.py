@@ -148,40 +148,65 @@ def plan(
     capacity: Capacity, holders: Sequence[Holder], candidates: Sequence[Candidate], now_us: float
 ) -> list[Decision]:
     """One decision per candidate, in queue order."""
-    machine = _Machine(capacity, holders)
-    reservation: _Reservation | None = None
-    decisions: list[Decision] = []
-    position = 0
-    for candidate in sorted(candidates, key=lambda c: c.order):
+    planner = Planner(capacity, holders, now_us)
+    return [planner.decide(candidate) for candidate in sorted(candidates, key=lambda c: c.order)]
+
+
+class Planner:
+    """`plan`, one candidate at a time: the scheduler feeds it the queue in order, a page at a
+    time, and stops reading once nothing later in the queue could start (queueing.py)."""
+
+    def __init__(self, capacity: Capacity, holders: Sequence[Holder], now_us: float) -> None:
+        self.capacity = capacity
+        self.now_us = now_us
+        self.machine = _Machine(capacity, holders)
+        self.reservation: _Reservation | None = None
+        self.position = 0
+
+    def decide(self, candidate: Candidate) -> Decision:
+        """The decision for the next candidate in queue order (callers keep that order)."""
+        machine, now_us = self.machine, self.now_us
+        capacity, reservation = self.capacity, self.reservation
         need = candidate.shape.need
         if candidate.max_wait_s and now_us - candidate.create_us > candidate.max_wait_s * 1e6:
-            decisions.append(Expire(candidate.job_id, _expired(candidate, machine.free)))
-            continue
+            return Expire(candidate.job_id, _expired(candidate, machine.free))
         refusal = never_fits(candidate.shape, capacity)
         if refusal is not None:
-            decisions.append(Refuse(candidate.job_id, refusal))
-            continue
+            return Refuse(candidate.job_id, refusal)
         reason = _blocked_by_project(candidate, capacity, machine)
         if reason is None:
             fits = machine.free.covers(need)
             if reservation is None and fits:
-                decisions.append(Admit(candidate.job_id, machine.allocate(candidate, now_us)))
-                continue
+                return Admit(candidate.job_id, machine.allocate(candidate, now_us))
             if reservation is None:
-                reservation = machine.reserve(candidate, now_us)
+                self.reservation = machine.reserve(candidate, now_us)
                 reason = _waits_for(candidate.shape, machine.free)
             elif fits and now_us + candidate.timeout_s * 1e6 <= reservation.start_us:
-                decisions.append(Admit(candidate.job_id, machine.allocate(candidate, now_us)))
-                continue
+                return Admit(candidate.job_id, machine.allocate(candidate, now_us))
             elif fits and reservation.extra.covers(need):
                 reservation.extra = reservation.extra - need
-                decisions.append(Admit(candidate.job_id, machine.allocate(candidate, now_us)))
-                continue
+                return Admit(candidate.job_id, machine.allocate(candidate, now_us))
             else:
                 reason = _waits_for(candidate.shape, machine.free) if not fits else _behind(reservation)
-        position += 1
-        decisions.append(Wait(candidate.job_id, reason, position))
-    return decisions
+        self.position += 1
+        return Wait(candidate.job_id, reason, self.position)
+
+    @property
+    def free(self) -> Resources:
+        """What is free now, after the candidates admitted so far."""
+        return self.machine.free
+
+    def blocked_projects(self) -> frozenset[str]:
+        """The projects that hold all the jobs --max-jobs-per-project allows, so far."""
+        limit = self.capacity.max_jobs_per_project
+        if limit is None:
+            return frozenset()
+        return frozenset(p for p, n in self.machine.per_project.items() if n >= limit)
+
+    def blocks(self, least: Resources) -> bool:
+        """True when no job needing at least `least` (in every resource) fits now, so none of
+        them can start in this pass, whatever its place in the queue."""
+        return not self.machine.free.covers(least)
 
 
 # Reasons are stated in stable terms (which resource, not how much is free right now), so a

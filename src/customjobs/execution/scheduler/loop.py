@@ -30,7 +30,7 @@ from customjobs.execution.logs.files import LogLayout, tail
 from customjobs.execution.logs.index import LogIndexer
 from customjobs.execution.scheduler import outcomes
 from customjobs.execution.scheduler.lease import LeaseKeeper
-from customjobs.execution.scheduler.queueing import Queue, is_waiting
+from customjobs.execution.scheduler.queueing import Queue, StepResult, is_waiting
 from customjobs.store.base import Store
 from customjobs.store.outage import StoreUnavailable
 from customjobs.telemetry.context import job_context
@@ -39,6 +39,9 @@ from customjobs.webaccess.uris import web_access_uris
 from customjobs.wire.launch import launch_spec
 
 log = logging.getLogger(__name__)
+
+# What every pass reads whole: the active jobs but the QUEUED ones.
+_READ_WHOLE = ACTIVE - {JobState.QUEUED}
 
 # Left in an attempt's folder when the job restarts: that attempt is over for good.
 ATTEMPT_ENDED = "attempt-ended"
@@ -76,7 +79,7 @@ class Scheduler:
         self._specs: dict[int, LaunchSpec] = {}
         self.indexer = LogIndexer()
         # Admission (queueing.py): without a capacity, every job is admitted at once.
-        self.queue = Queue(store, capacity or Capacity.unlimited(), self._spec)
+        self.queue = Queue(store, capacity or Capacity.unlimited(), self._spec, release=self._forget_spec)
         self._launched = self._finished = 0
         # Encrypted jobs (kms/jobdata.py sets these): the readable spec (ApiError when its key is
         # unusable), whether log lines may go into the stored error, and sealing data at the end.
@@ -98,6 +101,7 @@ class Scheduler:
                     # Work created here is in the database: the holder finds it on its next poll.
                     # What this server remembered may be stale once another one has scheduled.
                     self._specs.clear()
+                    self.queue.reset()
                     self.indexer = LogIndexer()
                     self._wake.wait(self.lease.retry_s if self.lease else 0.0)
                     continue
@@ -138,20 +142,23 @@ class Scheduler:
                 raise  # the pass ends (run_forever)
             except Exception:
                 log.exception("controller pass failed; retrying on the next pass")
-        jobs = self.store.jobs_in_states(ACTIVE)
+        # QUEUED jobs are read by admission, from the head of the queue and only as far as it
+        # needs (queueing.py): a long queue on a full machine costs a pass almost nothing.
+        jobs = self.store.jobs_in_states(_READ_WHOLE)
         waiting = [job for job in jobs if is_waiting(job)]
-        admitted: list[Job] = []
-        if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)) and waiting:
-            admitted = self._admit(waiting, [j for j in jobs if j.allocation and not is_waiting(j)])
-            for job in admitted:
+        step = StepResult()
+        if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)):
+            step = self._admit(waiting, [j for j in jobs if j.allocation and not is_waiting(j)])
+            for job in step.admitted:
                 if not self._reconcile_one(job):
                     break
-        live = {j.id for j in jobs}
+        live = {j.id for j in jobs} | step.kept
         for job_id in list(self._specs):
             if job_id not in live:
                 del self._specs[job_id]
         self.queue.forget(live)
-        return PassResult(len(jobs) + owners_active, len(admitted), self._launched, self._finished)
+        active = len(jobs) + step.queued_read + owners_active
+        return PassResult(active, len(step.admitted), self._launched, self._finished)
 
     def _reconcile_one(self, job: Job) -> bool:
         """False once this server no longer holds the scheduler lease: the pass stops there."""
@@ -166,20 +173,22 @@ class Scheduler:
                 log.exception("job %s: reconcile failed (attempt %s)", job.id, job.attempt)
         return True
 
-    def _admit(self, waiting: list[Job], holding: list[Job]) -> list[Job]:
+    def _admit(self, waiting: list[Job], holding: list[Job]) -> StepResult:
         """The waiting jobs that fit now, admitted (queueing.py) and ready to launch."""
         if not self._holds_lease():
-            return []
+            return StepResult()
         try:
             step = self.queue.step(waiting, holding, now_us())
         except StoreUnavailable:
+            self.queue.reset()
             raise  # the pass ends (run_forever)
         except Exception:
+            self.queue.reset()
             log.exception("admission failed; retrying on the next pass")
-            return []
+            return StepResult()
         for _ in range(step.failed):
             self._observe_finished(JobState.FAILED)
-        return step.admitted
+        return step
 
     def run_until_idle(self, max_passes: int = 10_000) -> None:
         """Burst mode for tests: reconcile until no job is active."""
@@ -207,6 +216,9 @@ class Scheduler:
                 self._observe_running(job)
         else:
             self._watch(job)
+
+    def _forget_spec(self, job_id: int) -> None:
+        self._specs.pop(job_id, None)
 
     def _spec(self, job: Job) -> LaunchSpec:
         spec = self._specs.get(job.id)
