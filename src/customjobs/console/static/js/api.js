@@ -1,5 +1,6 @@
-// The public REST API, as the console uses it: Vertex's customJobs and hyperparameterTuningJobs
-// methods and the server's own /customjobs/v1 log, event and scope endpoints. Nothing else is called.
+// The public REST API, as the console uses it: Vertex's customJobs, hyperparameterTuningJobs,
+// trainingPipelines and models methods and the server's own /customjobs/v1 log, event and scope
+// endpoints. Nothing else is called.
 
 /** A non-2xx answer: Google's error envelope, with BadRequest field violations if any. */
 export class ApiError extends Error {
@@ -50,11 +51,25 @@ export const listTuningJobs = (scope, options, signal) =>
     signal,
   });
 
+const scopePath = (scope) => `/v1/projects/${scope.project}/locations/${scope.location}`;
+
+/** One page of the scope's TrainingPipelines, newest first; the same filter and paging as listJobs. */
+export const listPipelines = (scope, options, signal) =>
+  call(`${scopePath(scope)}/trainingPipelines?${listQuery(options)}`, { signal });
+
+/** One page of the scope's Models, each as its default version. */
+export const listModels = (scope, options, signal) => call(`${scopePath(scope)}/models?${listQuery(options)}`, { signal });
+
+/** One page of a Model's versions (`name` without "@"), newest first. */
+export const listModelVersions = (name, options, signal) =>
+  call(`/v1/${name}:listVersions?${listQuery(options)}`, { signal });
+
 export const getJob = (name, signal) => call(`/v1/${name}`, { signal });
 export const createJob = (parent, job) => call(`/v1/${parent}/customJobs`, { method: "POST", body: job });
 export const cancelJob = (name) => call(`/v1/${name}:cancel`, { method: "POST", body: {} });
 export const deleteJob = (name) => call(`/v1/${name}`, { method: "DELETE" });
 export const cancelTuningJob = (name) => call(`/v1/${name}:cancel`, { method: "POST", body: {} });
+export const cancelPipeline = (name) => call(`/v1/${name}:cancel`, { method: "POST", body: {} });
 export const jobEvents = (name, signal) => call(`/customjobs/v1/${name}/events`, { signal });
 /** The projects and locations that hold jobs, the one with the newest job first. */
 export const listScopes = (signal) => call("/customjobs/v1/scopes", { signal });

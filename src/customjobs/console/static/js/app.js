@@ -4,16 +4,30 @@
 //   #/projects/P/locations/L/customJobs/ID            one job
 //   #/projects/P/locations/L/hyperparameterTuningJobs[?filter=..]   the tuning-job list
 //   #/projects/P/locations/L/hyperparameterTuningJobs/ID            one tuning job and its trials
+//   #/projects/P/locations/L/trainingPipelines[?filter=..]   the training-pipeline list
+//   #/projects/P/locations/L/trainingPipelines/ID            one pipeline, its backing job and model
+//   #/projects/P/locations/L/models[?filter=..]              the models, each as its default version
+//   #/projects/P/locations/L/models/ID                       one model and its versions (ID: [A-Za-z0-9_-]+)
 // Each page gets an AbortSignal that fires when the user leaves it (polls and streams stop).
 import { fill, h } from "./dom.js";
 import { mountForm } from "./form.js";
 import { mountJob } from "./job.js";
 import { mountList } from "./list.js";
+import { modelsHash, mountModel, mountModelList } from "./models.js";
+import { mountPipeline, mountPipelineList, pipelinesHash } from "./pipelines.js";
 import { listHash, offerScopes, picked, remember, startScope } from "./scope.js";
 import { mountTuningJob, mountTuningList, tuningHash } from "./tuning.js";
 
-const ROUTE =
-  /^#\/projects\/([^/]+)\/locations\/([^/:?]+)\/(customJobs|hyperparameterTuningJobs)(?:(:new)|\/([^/?]+))?(?:\?(.*))?$/;
+const COLLECTIONS = "customJobs|hyperparameterTuningJobs|trainingPipelines|models";
+const ROUTE = new RegExp(
+  `^#/projects/([^/]+)/locations/([^/:?]+)/(${COLLECTIONS})(?:(:new)|/([^/?]+))?(?:\\?(.*))?$`,
+);
+// The pages without a form: each collection's list and one resource's page, and the nav link of the list.
+const PAGES = {
+  hyperparameterTuningJobs: { list: mountTuningList, one: mountTuningJob, nav: "nav-tuning" },
+  trainingPipelines: { list: mountPipelineList, one: mountPipeline, nav: "nav-pipelines" },
+  models: { list: mountModelList, one: mountModel, nav: "nav-models" },
+};
 
 let leave = null;
 
@@ -24,6 +38,8 @@ function showScope(scope) {
   document.getElementById("brand").href = listHash(scope);
   document.getElementById("nav-jobs").href = listHash(scope);
   document.getElementById("nav-tuning").href = tuningHash(scope);
+  document.getElementById("nav-pipelines").href = pipelinesHash(scope);
+  document.getElementById("nav-models").href = modelsHash(scope);
   document.getElementById("nav-new").href = `${listHash(scope)}:new`;
 }
 
@@ -47,12 +63,13 @@ function route() {
   const ctx = { scope, parent, query: new URLSearchParams(query || ""), signal: leave.signal };
   for (const link of document.querySelectorAll(".nav a")) link.classList.remove("active");
   try {
-    if (collection === "hyperparameterTuningJobs") {
-      // No form for these: a study is created with the API, the SDK or `customjobs hp-tuning-jobs`.
-      if (id) mountTuningJob(main, { ...ctx, name: `${parent}/hyperparameterTuningJobs/${id}` });
+    const pages = PAGES[collection];
+    if (pages) {
+      // No form for these: studies, pipelines and models are created with the API, the SDK or the CLI.
+      if (id) pages.one(main, { ...ctx, name: `${parent}/${collection}/${id}` });
       else {
-        document.getElementById("nav-tuning").classList.add("active");
-        mountTuningList(main, ctx);
+        document.getElementById(pages.nav).classList.add("active");
+        pages.list(main, ctx);
       }
     } else if (isNew) {
       document.getElementById("nav-new").classList.add("active");

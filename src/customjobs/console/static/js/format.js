@@ -1,17 +1,22 @@
 // How the console shows states, times, durations and labels.
 import { h } from "./dom.js";
 
-export const TERMINAL = new Set(["JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED"]);
+export const TERMINAL = new Set([
+  "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED",
+  "PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED",
+]);
 export const CANCELLABLE = new Set(["JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING"]);
+// A TrainingPipeline's states are a job's with another prefix: PIPELINE_STATE_RUNNING reads as JOB_STATE_RUNNING.
+const bare = (state) => String(state || "JOB_STATE_UNSPECIFIED").replace(/^(JOB|PIPELINE)_STATE_/, "");
 
-/** "JOB_STATE_RUNNING" -> "Running" */
+/** "JOB_STATE_RUNNING" (or "PIPELINE_STATE_RUNNING") -> "Running" */
 export function stateName(state) {
-  const word = String(state || "JOB_STATE_UNSPECIFIED").replace("JOB_STATE_", "").toLowerCase();
+  const word = bare(state).toLowerCase();
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 export function stateBadge(state) {
-  const kind = String(state || "").replace("JOB_STATE_", "").toLowerCase();
+  const kind = state ? bare(state).toLowerCase() : "";
   return h("span", { class: `badge state-${kind}`, dataset: { state: state || "" } }, stateName(state));
 }
 
