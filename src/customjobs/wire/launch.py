@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+
 from google.protobuf import json_format
 
 from customjobs.domain.machines import accelerators_of
 from customjobs.domain.spec import DEFAULT_TIMEOUT_S, LaunchSpec, PoolSpec, PythonPackage
 from customjobs.wire.messages import types_for
 
+# Parsed launch specs by their stored text. A scheduler reading a long queue after a restart
+# parses every waiting job's spec, and sweeps submit thousands of jobs with the same text:
+# parsing each distinct text once took most of that pass. LaunchSpec is frozen (its job_spec
+# dict is only ever serialised into TF_CONFIG), so one instance may serve every job.
+LAUNCH_SPEC_CACHE_SIZE = 4096
 
+
+@functools.lru_cache(maxsize=LAUNCH_SPEC_CACHE_SIZE)
 def launch_spec(spec_json: str) -> LaunchSpec:
     # v1beta1 is a superset of what execution reads, so v1 parses either version's JSON.
     job = types_for("v1").custom_job()
