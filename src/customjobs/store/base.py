@@ -80,6 +80,14 @@ class Store(Protocol):
 
     def jobs_in_states(self, states: frozenset[JobState]) -> list[Job]: ...
 
+    def top_queued_priority(self, below: int | None) -> int | None:
+        """The highest priority among QUEUED jobs (below `below` when given); None: none left."""
+        ...
+
+    def queued_page(self, priority: int, after: tuple[int, int] | None, limit: int) -> list[Job]:
+        """QUEUED jobs of `priority` after (create_us, id) `after`, oldest first, at most `limit`."""
+        ...
+
     def change_state(self, change: StateChange) -> bool:
         """Apply the change only if the job is still in `expected`; False when the race was lost."""
         ...

@@ -94,6 +94,27 @@ class SqlStore:
         with self.engine.connect() as conn:
             return self._with_labels(conn, conn.execute(query.order_by(custom_jobs.c.create_us)).all())
 
+    # the head of the queue (execution/scheduler/queue_head.py) ------------------
+    # Each read is one probe or range scan of ix_custom_jobs_queue (state, priority,
+    # create_us, id), one short connection each: a pass that stops early leaves nothing open.
+
+    def top_queued_priority(self, below: int | None) -> int | None:
+        c = custom_jobs.c
+        query = select(func.max(c.priority)).where(c.state == JobState.QUEUED.value)
+        if below is not None:
+            query = query.where(c.priority < below)
+        with self.engine.connect() as conn:
+            top = conn.execute(query).scalar()
+        return None if top is None else int(top)
+
+    def queued_page(self, priority: int, after: tuple[int, int] | None, limit: int) -> list[Job]:
+        c = custom_jobs.c
+        query = select(custom_jobs).where(c.state == JobState.QUEUED.value, c.priority == priority)
+        if after is not None:
+            query = query.where(tuple_(c.create_us, c.id) > tuple_(*after))
+        with self.engine.connect() as conn:
+            return self._with_labels(conn, conn.execute(query.order_by(c.create_us, c.id).limit(limit)).all())
+
     def change_state(self, change: StateChange) -> bool:
         values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
         if change.reset_runtime:
