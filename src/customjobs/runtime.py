@@ -28,6 +28,7 @@ from customjobs.resources.models.service import ModelService
 from customjobs.resources.operations.service import OperationService
 from customjobs.resources.pipelines.controller import PipelineController
 from customjobs.resources.pipelines.service import PipelineService
+from customjobs.resources.tuning import trials
 from customjobs.resources.tuning.controller import TuningController
 from customjobs.resources.tuning.service import TuningService
 from customjobs.security.access import AccessControl
@@ -131,9 +132,10 @@ def build_runtime(settings: Settings) -> Runtime:
     jobs = JobService(store, wake=scheduler.wake, on_deleted=on_deleted, check=create_check(capacity))
     # Resources whose controllers own child executions run their passes in the scheduler's loop.
     tuning_store = SqlTuningStore(engine)
-    children = ChildExecutions(store, scheduler.wake, seal=encryption.seal_new)
+    children = ChildExecutions(store, scheduler.wake, seal=encryption.seal_new, on_removed=layout.remove_job)
     scheduler.controllers.append(TuningController(tuning_store, children, settings.data_dir).run_once)
     tuning = TuningService(tuning_store, wake=scheduler.wake, draining=lambda: jobs.draining)
+    tuning.on_deleted = lambda job: children.remove_owned(trials.owner_of(job))
     models = ModelService(SqlModelStore(engine))
     pipeline_store = SqlPipelineStore(engine)
     scheduler.controllers.append(PipelineController(pipeline_store, children, tuning, models).run_once)

@@ -300,6 +300,10 @@ def test_cancel_stops_every_running_trial(server: ServerProcess) -> None:
     deleted = requests.delete(f"{server.url}/v1/{name}", timeout=10)
     assert deleted.status_code == 200 and deleted.json()["done"] is True
     assert requests.get(f"{server.url}/v1/{name}", timeout=10).status_code == 404
+    # Its trials' executions and their logs went with it.
+    for trial in job["trials"]:
+        assert requests.get(f"{server.url}/v1/{trial['customJob']}", timeout=10).status_code == 404
+        assert not (server.data_dir / "jobs" / trial["customJob"].rsplit("/", 1)[1]).exists()
 
 
 BAD_INPUT = {

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from customjobs.clock import now_us
 from customjobs.domain.job import Job, NewJob
-from customjobs.domain.states import CANCELLABLE, JobState
+from customjobs.domain.states import CANCELLABLE, TERMINAL, JobState
 from customjobs.execution import transitions
 from customjobs.store.base import Store
 
@@ -26,10 +26,16 @@ log = logging.getLogger(__name__)
 
 class ChildExecutions:
     def __init__(
-        self, store: Store, wake: Callable[[], None], seal: Callable[[NewJob], NewJob] = lambda new: new
+        self,
+        store: Store,
+        wake: Callable[[], None],
+        seal: Callable[[NewJob], NewJob] = lambda new: new,
+        on_removed: Callable[[int], None] = lambda _: None,
     ) -> None:
         self.store = store
         self.wake = wake
+        # What goes with a removed execution besides its row (its logs and files).
+        self.on_removed = on_removed
         # A child that asks for a customer-managed key is sealed as a CustomJob is (kms/jobdata.py);
         # an ApiError when the key cannot be used.
         self.seal = seal
@@ -48,6 +54,11 @@ class ChildExecutions:
 
     def get(self, execution_id: int) -> Job | None:
         return self.store.get_job(execution_id)
+
+    def remove_owned(self, owner: str) -> None:
+        """Remove every ended execution `owner` started, with its logs (its owner was deleted)."""
+        for execution_id in self.store.delete_owned(owner, TERMINAL):
+            self.on_removed(execution_id)
 
     def cancel(self, execution: Job, reason: str) -> None:
         if execution.state in CANCELLABLE and transitions.move(

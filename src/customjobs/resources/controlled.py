@@ -55,6 +55,8 @@ class ControlledService(Generic[R]):
         self.store = store
         self.wake = wake
         self.draining = draining
+        # Called with a row once it is deleted: a tuning job's trials go with it.
+        self.on_deleted: Callable[[R], None] = lambda _: None
 
     def state_name(self, state: JobState) -> str:
         return state.value
@@ -109,4 +111,5 @@ class ControlledService(Generic[R]):
         if not self.store.delete(row.id, operation):
             raise NotFound(f'The {self.kind} "{name}" does not exist.')
         log.info("%s %s: deleted (operation %s)", self.kind, row.id, operation.id)
+        self.on_deleted(row)
         return operation

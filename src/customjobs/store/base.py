@@ -80,6 +80,10 @@ class Store(Protocol):
 
     def jobs_in_states(self, states: frozenset[JobState]) -> list[Job]: ...
 
+    def delete_owned(self, owner: str, terminal: frozenset[JobState]) -> list[int]:
+        """Delete the ended executions `owner` started; the ids deleted."""
+        ...
+
     def top_queued_priority(self, below: int | None) -> int | None:
         """The highest priority among QUEUED jobs (below `below` when given); None: none left."""
         ...

@@ -235,6 +235,20 @@ class SqlStore:
             conn.execute(insert(operations).values(**operation_row(operation)))
         return True
 
+    def delete_owned(self, owner: str, terminal: frozenset[JobState]) -> list[int]:
+        """Delete the ended executions `owner` started (a deleted tuning job's trials); their ids."""
+        ended = [s.value for s in terminal]
+        with self.engine.begin() as conn:
+            query = select(custom_jobs.c.id).where(
+                custom_jobs.c.owner == owner, custom_jobs.c.state.in_(ended)
+            )
+            ids = [row.id for row in conn.execute(query)]
+            if ids:
+                conn.execute(delete(job_labels).where(job_labels.c.job_id.in_(ids)))
+                conn.execute(delete(job_events).where(job_events.c.job_id.in_(ids)))
+                conn.execute(delete(custom_jobs).where(custom_jobs.c.id.in_(ids)))
+        return ids
+
     # operations -------------------------------------------------------------
 
     def get_operation(self, op_id: int) -> Operation | None:
