@@ -3,7 +3,8 @@
 import { getJob, listModelVersions, listModels } from "./api.js";
 import { fill, h } from "./dom.js";
 import { jobId, labelChips, when } from "./format.js";
-import { cell, mountResourceList, muted, pipelineLink, table } from "./pipelines.js";
+import { pipelineLink } from "./pipelines.js";
+import { cell, mountResourceList, muted, table } from "./resource_list.js";
 import { poll } from "./util.js";
 
 const POLL_MS = 2000;

@@ -4,6 +4,7 @@ import { cancelTuningJob, getJob, listTuningJobs } from "./api.js";
 import { confirmAction, fill, h } from "./dom.js";
 import { TERMINAL, duration, jobId, stateBadge, stateName, when } from "./format.js";
 import { errorBox } from "./job.js";
+import { cell, mountResourceList, muted, table } from "./resource_list.js";
 import { poll } from "./util.js";
 
 const POLL_MS = 1000;
@@ -17,12 +18,6 @@ export const tuningHash = (scope, query = "") =>
 const trialCount = (job) =>
   `${(job.trials || []).filter((t) => TRIAL_DONE.has(t.state)).length} / ${job.maxTrialCount || "?"}`;
 const algorithm = (job) => job.studySpec?.algorithm || "ALGORITHM_UNSPECIFIED (Bayesian)";
-const muted = (text) => h("span", { class: "muted" }, text);
-const cell = (label, attrs, ...content) => h("td", { "data-label": label, ...attrs }, ...content);
-const table = (attrs, columns, tbody) => {
-  const head = h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c))));
-  return h("div", { class: "table-wrap" }, h("table", attrs, head, tbody));
-};
 
 /** A parameter or metric value as shown: numbers to 6 significant digits (-0 as 0), strings as they are. */
 const shown = (v) =>
@@ -155,67 +150,32 @@ function plot(job, best) {
   );
 }
 
-export function mountTuningList(main, ctx) {
-  const filter = ctx.query.get("filter") || "";
-  const tokens = [""]; // the token of each page visited so far; the last is the one shown
-  let nextToken = "";
-  const hint = { placeholder: 'state="JOB_STATE_RUNNING"', "aria-label": "Filter (Vertex filter syntax)" };
-  const input = h("input", { id: "filter", type: "search", value: filter, spellcheck: false, ...hint });
-  const filterError = h("p", { class: "field-error", id: "filter-error", role: "alert" });
-  const rows = h("tbody");
-  const status = h("span", { class: "muted small live", id: "live" });
-  const page = (change) => () => (change(), refresh());
-  const newer = h("button", { class: "ghost", id: "newer", onclick: page(() => tokens.pop()) }, "← Newer");
-  const older = h("button", { class: "ghost", id: "older", onclick: page(() => tokens.push(nextToken)) }, "Older →");
-  const search = (event) => {
-    event.preventDefault();
-    const wanted = input.value.trim();
-    const target = tuningHash(ctx.scope, wanted ? new URLSearchParams({ filter: wanted }) : "");
-    if (location.hash === target) refresh();
-    else location.hash = target;
-  };
-  fill(
-    main,
-    h("div", { class: "page-head" }, h("h1", {}, "Hyperparameter tuning jobs")),
-    h("form", { class: "filter", onsubmit: search }, input, h("button", { type: "submit" }, "Filter")),
-    filterError,
-    table({ class: "jobs", id: "tuning-jobs" }, LIST_COLUMNS, rows),
-    h("div", { class: "pager" }, newer, older, status),
+function tuningRow(job) {
+  const link = h("a", { href: `#/${job.name}`, class: "job-link" }, job.displayName || jobId(job.name));
+  return h(
+    "tr",
+    { dataset: { jobId: jobId(job.name) } },
+    cell("Tuning job", {}, link, h("div", { class: "muted small mono" }, jobId(job.name))),
+    cell("State", { class: "state" }, stateBadge(job.state)),
+    cell("Trials", { class: "trial-count mono", title: "finished / maxTrialCount" }, trialCount(job)),
+    cell("Algorithm", { class: "small" }, algorithm(job)),
+    cell("Created", {}, h("span", { class: "nowrap" }, when(job.createTime))),
   );
+}
 
-  const link = (job) => h("a", { href: `#/${job.name}`, class: "job-link" }, job.displayName || jobId(job.name));
-  const row = (job) =>
-    h(
-      "tr",
-      { dataset: { jobId: jobId(job.name) } },
-      cell("Tuning job", {}, link(job), h("div", { class: "muted small mono" }, jobId(job.name))),
-      cell("State", { class: "state" }, stateBadge(job.state)),
-      cell("Trials", { class: "trial-count mono", title: "finished / maxTrialCount" }, trialCount(job)),
-      cell("Algorithm", { class: "small" }, algorithm(job)),
-      cell("Created", {}, h("span", { class: "nowrap" }, when(job.createTime))),
-    );
-
-  async function refresh() {
-    let data;
-    try {
-      data = await listTuningJobs(ctx.scope, { filter, pageToken: tokens.at(-1) }, ctx.signal);
-    } catch (err) {
-      if (ctx.signal.aborted) return;
-      if (err.status !== 400) return void (status.textContent = `Not updated: ${err.message}`);
-      input.setAttribute("aria-invalid", "true");
-      filterError.textContent = err.message;
-      return false; // a bad filter stays bad: stop polling until the user changes it
-    }
-    const jobs = data.hyperparameterTuningJobs || [];
-    nextToken = data.nextPageToken || "";
-    const none = filter ? "No tuning job matches this filter." : "No tuning jobs yet: the API or the SDK creates them.";
-    const empty = h("tr", { class: "empty" }, h("td", { colspan: LIST_COLUMNS.length }, none));
-    fill(rows, jobs.length ? jobs.map(row) : empty);
-    newer.disabled = tokens.length === 1;
-    older.disabled = !nextToken;
-    status.textContent = `Live · ${new Date().toLocaleTimeString()}`;
-  }
-  poll(refresh, POLL_MS, ctx.signal);
+export function mountTuningList(main, ctx) {
+  mountResourceList(main, ctx, {
+    title: "Hyperparameter tuning jobs",
+    hash: tuningHash,
+    list: listTuningJobs,
+    field: "hyperparameterTuningJobs",
+    id: "tuning-jobs",
+    columns: LIST_COLUMNS,
+    row: tuningRow,
+    hint: 'state="JOB_STATE_RUNNING"',
+    none: "No tuning jobs yet: the API or the SDK creates them.",
+    noMatch: "No tuning job matches this filter.",
+  });
 }
 
 export function mountTuningJob(main, ctx) {
