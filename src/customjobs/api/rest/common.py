@@ -24,6 +24,10 @@ T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+# The query parameters every Vertex list method takes over REST.
+LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
+
+
 def json_response(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 

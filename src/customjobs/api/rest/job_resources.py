@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from customjobs.api.rest.common import (
+    LIST_PARAMS,
     call,
     check_params,
     guarded,
@@ -26,14 +25,7 @@ from customjobs.api.rest.common import (
     parent_path,
     query,
 )
-from customjobs.resources.custom_jobs.codec import parse_json_object
-
-_LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
-
-
-def to_dict(message: Message) -> dict[str, Any]:
-    result: dict[str, Any] = json_format.MessageToDict(message)
-    return result
+from customjobs.resources.custom_jobs.codec import parse_json_object, to_dict
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,7 @@ class JobResourceHandlers:
         )
 
     async def list_(self, request: Request) -> Response:
-        check_params(request, _LIST_PARAMS)
+        check_params(request, LIST_PARAMS)
         response = await call(
             self.r.list_,
             request.path_params["version"],

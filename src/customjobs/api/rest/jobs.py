@@ -7,13 +7,20 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from customjobs.api.rest.common import call, check_params, int_query, json_response, parent_path, query
+from customjobs.api.rest.common import (
+    LIST_PARAMS,
+    call,
+    check_params,
+    int_query,
+    json_response,
+    parent_path,
+    query,
+)
 from customjobs.api.vertex import VertexApi
 from customjobs.resources.custom_jobs import codec, queue_status
 
 # (JobHandlers.list shadows the builtin inside the class.)
 _JobDicts = list[dict[str, Any]]
-_LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
 
 
 def _name(request: Request) -> str:
@@ -39,7 +46,7 @@ class JobHandlers:
         return json_response(data)
 
     async def list(self, request: Request) -> Response:
-        check_params(request, _LIST_PARAMS)
+        check_params(request, LIST_PARAMS)
         response = await call(
             self.api.list_custom_jobs,
             request.path_params["version"],

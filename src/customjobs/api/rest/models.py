@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from customjobs.api.rest.common import (
+    LIST_PARAMS,
     call,
     check_params,
     guarded,
@@ -15,12 +16,12 @@ from customjobs.api.rest.common import (
     parent_path,
     query,
 )
-from customjobs.api.rest.job_resources import to_dict
 from customjobs.api.vertex import VertexApi
+from customjobs.resources.custom_jobs.codec import to_dict
 from customjobs.resources.models.codec import parse_upload_request
 
-_LIST_PARAMS = ("filter", "pageSize", "page_size", "pageToken", "page_token", "readMask", "read_mask")
-_LIST_VERSIONS_PARAMS = (*_LIST_PARAMS, "orderBy", "order_by")
+# ListModels and ListModelVersions also take orderBy (pages here are newest first, whatever it says).
+_LIST_PARAMS = (*LIST_PARAMS, "orderBy", "order_by")
 
 
 class ModelHandlers:
@@ -44,7 +45,7 @@ class ModelHandlers:
         return json_response(to_dict(model))
 
     async def list_(self, request: Request) -> Response:
-        check_params(request, (*_LIST_PARAMS, "orderBy", "order_by"))
+        check_params(request, _LIST_PARAMS)
         response = await call(
             self.api.list_models,
             request.path_params["version"],
@@ -56,7 +57,7 @@ class ModelHandlers:
         return json_response(to_dict(response))
 
     async def list_versions(self, request: Request) -> Response:
-        check_params(request, _LIST_VERSIONS_PARAMS)
+        check_params(request, _LIST_PARAMS)
         response = await call(
             self.api.list_model_versions,
             request.path_params["version"],

@@ -161,15 +161,9 @@ def model_message(v: ModelVersion, version: str) -> Message:
     return message
 
 
-def list_models_response(models: list[ModelVersion], version: str, next_token: str) -> Message:
-    response: Any = types_module(version).ListModelsResponse.pb()(next_page_token=next_token)
-    for model in models:
-        response.models.append(model_message(model, version))
-    return response
-
-
-def list_versions_response(models: list[ModelVersion], version: str, next_token: str) -> Message:
-    response: Any = types_module(version).ListModelVersionsResponse.pb()(next_page_token=next_token)
+def list_response(kind: str, models: list[ModelVersion], version: str, next_token: str) -> Message:
+    """`kind` is ListModelsResponse or ListModelVersionsResponse: both hold `models`."""
+    response: Any = getattr(types_module(version), kind).pb()(next_page_token=next_token)
     for model in models:
         response.models.append(model_message(model, version))
     return response

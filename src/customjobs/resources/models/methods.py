@@ -38,7 +38,7 @@ class ModelMethods(ResourceMethods):
         after = paging.decode(page_token, bound_to) if page_token else None
         models, cursor = self.rt.models.list_models(where, expr, self._page_size(page_size), after)
         next_token = paging.encode(cursor, bound_to) if cursor else ""
-        return codec.list_models_response(models, version, next_token)
+        return codec.list_response("ListModelsResponse", models, version, next_token)
 
     def list_model_versions(
         self, version: str, name: str, filter_text: str, page_size: int, page_token: str
@@ -51,7 +51,7 @@ class ModelMethods(ResourceMethods):
         after = paging.decode(page_token, bound_to) if page_token else None
         models, cursor = self.rt.models.list_versions(ref, expr, self._page_size(page_size), after)
         next_token = paging.encode(cursor, bound_to) if cursor else ""
-        return codec.list_versions_response(models, version, next_token)
+        return codec.list_response("ListModelVersionsResponse", models, version, next_token)
 
     def delete_model(self, version: str, name: str) -> operations_pb2.Operation:
         ref = parse_model_name(name, versioned=False)

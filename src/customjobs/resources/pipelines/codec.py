@@ -1,9 +1,11 @@
 """Vertex JSON in and out for TrainingPipelines, through the official messages.
 
-This server runs the custom training task: `trainingTaskInputs` is a CustomJobSpec held in
-a google.protobuf.Value, parsed with the same strict parser and checked by the same rules
-as a CustomJob's jobSpec, paths under `training_task_inputs`. Its snake_case or camelCase
-keys both parse (the SDK sends snake_case). Other task definitions (AutoML) are refused.
+This server runs two training tasks. The custom task's `trainingTaskInputs` is a
+CustomJobSpec held in a google.protobuf.Value, parsed with the same strict parser and
+checked by the same rules as a CustomJob's jobSpec, paths under `training_task_inputs`; the
+hyperparameter-tuning task's are a HyperparameterTuningJob's studySpec, trialJobSpec and
+trial counts, checked as a tuning job's. Snake_case or camelCase keys both parse (the SDK
+sends snake_case). Other task definitions (AutoML) are refused.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ def _tuning_inputs(pipeline: Any, out: list[FieldViolation]) -> Any:
     if value is None:
         return None
     study = types_module(_version(pipeline)).HyperparameterTuningJob.pb()()
-    allowed = {name for f in _TUNING_INPUTS for name in (f, snake_to_camel(f))}
+    fields = study.DESCRIPTOR.fields_by_name
+    allowed = {name for f in _TUNING_INPUTS for name in (f, fields[f].json_name)}
     for key in value:
         if key not in allowed:
             at = f"training_pipeline.training_task_inputs.{key}"
@@ -157,11 +160,6 @@ def _tuning_inputs(pipeline: Any, out: list[FieldViolation]) -> Any:
             )
     parse_message(value, study, "training_pipeline.training_task_inputs")
     return study
-
-
-def snake_to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def _study_violations(study: Any) -> list[FieldViolation]:

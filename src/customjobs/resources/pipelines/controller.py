@@ -16,7 +16,6 @@ from typing import Any
 
 from customjobs import names
 from customjobs.clock import now_us
-from customjobs.domain.job import Job
 from customjobs.domain.pipeline import Pipeline
 from customjobs.domain.states import JobState, can_move
 from customjobs.errors import ApiError, RpcCode
@@ -145,7 +144,3 @@ def _reachable(current: JobState, target: JobState) -> bool:
     if target is current or can_move(current, target):
         return True
     return any(can_move(current, step) and can_move(step, target) for step in JobState)
-
-
-def _job_error(job: Job) -> tuple[int, str]:
-    return (job.error_code or int(RpcCode.UNKNOWN), job.error_message or "")

@@ -23,10 +23,6 @@ log = logging.getLogger(__name__)
 DELETE_OPERATION = "delete_training_pipeline"
 
 
-def pipeline_name(project: str, location: str, pipeline_id: int) -> str:
-    return names.resource_name(project, location, COLLECTION, pipeline_id)
-
-
 class PipelineService(ControlledService[Pipeline]):
     kind = "TrainingPipeline"
     collection = COLLECTION

@@ -94,20 +94,9 @@ class TuningTask:
     def model_dir(self, p: Pipeline) -> str:
         """The best trial's model directory: <baseOutputDirectory>/<trialId>/model/ (Vertex's)."""
         job = self.tuning.store.get(p.backing_job_id)
-        assert job is not None
-        study: Any = tuning_codec.parsed(job.spec_json)
-        metric = study.study_spec.metrics[0]
-        maximize = tuning_codec.enum_name(metric, "goal") == "MAXIMIZE"
-        scored = [
-            (float(m.get("value", 0.0)), t["id"])
-            for t in trials.trials_of(job.trials_json)
-            if t.get("state") == "SUCCEEDED"
-            for m in t.get("finalMeasurement", {}).get("metrics", [])
-            if m["metricId"] == metric.metric_id
-        ]
-        best = (max if maximize else min)(scored)[1]
-        base = study.trial_job_spec.base_output_directory.output_uri_prefix.rstrip("/") + f"/{best}/"
-        return output_env(base)["AIP_MODEL_DIR"]
+        best = trials.best_trial_id(job) if job is not None else None
+        assert job is not None and best is not None, "a succeeded study has a succeeded trial"
+        return output_env(trials.trial_output_base(job, best))["AIP_MODEL_DIR"]
 
 
 def backing_job(p: Pipeline | NewPipeline) -> NewJob:

@@ -8,7 +8,6 @@ study spec becomes the search's `Space` here, so the search never reads a messag
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from google.protobuf import json_format
@@ -199,12 +198,3 @@ def list_response(
     for job, trials in jobs:
         response.hyperparameter_tuning_jobs.append(job_message(job, trials, version))
     return response
-
-
-def to_dict(message: Message) -> dict[str, Any]:
-    result: dict[str, Any] = json_format.MessageToDict(message)
-    return result
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

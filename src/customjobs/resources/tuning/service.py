@@ -24,10 +24,6 @@ COLLECTION = "hyperparameterTuningJobs"
 DELETE_OPERATION = "delete_hyperparameter_tuning_job"
 
 
-def tuning_job_name(project: str, location: str, job_id: int) -> str:
-    return names.resource_name(project, location, COLLECTION, job_id)
-
-
 class TuningService(ControlledService[TuningJob]):
     kind = "HyperparameterTuningJob"
     collection = COLLECTION

@@ -20,7 +20,7 @@ from google.protobuf import json_format
 from customjobs.domain.job import NewJob
 from customjobs.domain.tuning import TuningJob
 from customjobs.execution.environment import local_output_path
-from customjobs.resources.tuning.codec import parsed
+from customjobs.resources.tuning.codec import enum_name, parsed
 from customjobs.resources.tuning.study import Value
 from customjobs.wire.messages import types_for
 
@@ -96,6 +96,29 @@ def _base_output(job: TuningJob) -> str:
     return str(spec.trial_job_spec.base_output_directory.output_uri_prefix)
 
 
+def trial_output_base(job: TuningJob, trial_id: str) -> str:
+    """A trial's baseOutputDirectory: <the study's>/<trialId>/, or "" when the study has none."""
+    base = _base_output(job)
+    return base.rstrip("/") + f"/{trial_id}/" if base else ""
+
+
+def best_trial_id(job: TuningJob) -> str | None:
+    """The SUCCEEDED trial with the best final value of the study's first metric, by its goal."""
+    study: Any = parsed(job.spec_json)
+    metric = study.study_spec.metrics[0]
+    maximize = enum_name(metric, "goal") == "MAXIMIZE"
+    scored = [
+        (float(m.get("value", 0.0)), t["id"])  # proto3 JSON leaves a value of 0 out
+        for t in trials_of(job.trials_json)
+        if t.get("state") == "SUCCEEDED"
+        for m in t.get("finalMeasurement", {}).get("metrics", [])
+        if m["metricId"] == metric.metric_id
+    ]
+    if not scored:
+        return None
+    return str((max if maximize else min)(scored)[1])
+
+
 def format_arg(value: Value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
@@ -122,9 +145,9 @@ def execution_for(job: TuningJob, trial_id: str, params: dict[str, Value], metri
         )
         task.env.add(name="CLOUD_ML_TRIAL_ID", value=trial_id)
         task.env.add(name="CLOUD_ML_HP_METRIC_FILE", value=str(metric_file))
-    base = _base_output(job)
+    base = trial_output_base(job, trial_id)
     if base:
-        custom.job_spec.base_output_directory.output_uri_prefix = base.rstrip("/") + f"/{trial_id}/"
+        custom.job_spec.base_output_directory.output_uri_prefix = base
     return NewJob(
         project=job.project,
         location=job.location,
