@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from customjobs.domain.job import Operation
@@ -169,16 +169,18 @@ class SqlModelStore:
         return [_version(r, labels[r.id], firsts[(r.project, r.location, r.model_id)]) for r in rows]
 
     def _model_create_us(self, conn: Any, rows: Sequence[Row[Any]]) -> dict[tuple[str, str, str], int]:
-        """When each model was created: its oldest version's time (the first may be deleted)."""
+        """When each model was created: its oldest version's time (the first may be deleted),
+        for every model among `rows` in one grouped query."""
         keys = {(r.project, r.location, r.model_id) for r in rows}
-        out: dict[tuple[str, str, str], int] = {}
-        for project, location, model_id in keys:
-            out[(project, location, model_id)] = conn.execute(
-                select(func.min(_T.c.create_us)).where(
-                    _T.c.project == project, _T.c.location == location, _T.c.model_id == model_id
-                )
-            ).scalar()
-        return out
+        if not keys:
+            return {}
+        scope = tuple_(_T.c.project, _T.c.location, _T.c.model_id)
+        query = (
+            select(_T.c.project, _T.c.location, _T.c.model_id, func.min(_T.c.create_us))
+            .where(scope.in_(list(keys)))
+            .group_by(_T.c.project, _T.c.location, _T.c.model_id)
+        )
+        return {(p, loc, m): int(first) for p, loc, m, first in conn.execute(query)}
 
 
 def _name(project: str, location: str, model_id: str) -> str:
