@@ -45,5 +45,10 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 }
 
 
+def pipeline_state_name(state: JobState) -> str:
+    """A TrainingPipeline's name for the state: PipelineState spells JOB_STATE_X as PIPELINE_STATE_X."""
+    return "PIPELINE_STATE_" + state.value.removeprefix("JOB_STATE_")
+
+
 def can_move(current: JobState, target: JobState) -> bool:
     return target in TRANSITIONS[current]

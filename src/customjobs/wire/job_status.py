@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from customjobs.domain.states import JobState
+from customjobs.domain.states import JobState, pipeline_state_name
 
 
 class JobStatus(Protocol):
@@ -39,7 +39,7 @@ def set_job_status(message: Any, job: JobStatus) -> None:
     states = message.DESCRIPTOR.fields_by_name["state"].enum_type
     name = job.state.value
     if states.name == "PipelineState":
-        name = "PIPELINE_STATE_" + name.removeprefix("JOB_STATE_")
+        name = pipeline_state_name(job.state)
     message.state = states.values_by_name[name].number
     message.create_time.FromMicroseconds(job.create_us)
     message.update_time.FromMicroseconds(job.update_us)

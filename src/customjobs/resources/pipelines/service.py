@@ -13,7 +13,7 @@ import logging
 from customjobs import names
 from customjobs.clock import now_us
 from customjobs.domain.pipeline import NewPipeline, Pipeline
-from customjobs.domain.states import JobState
+from customjobs.domain.states import JobState, pipeline_state_name
 from customjobs.resources.controlled import ControlledService
 from customjobs.resources.pipelines.codec import COLLECTION
 from customjobs.store.sql.pipelines import SqlPipelineStore
@@ -30,7 +30,7 @@ class PipelineService(ControlledService[Pipeline]):
     store: SqlPipelineStore
 
     def state_name(self, state: JobState) -> str:
-        return "PIPELINE_STATE_" + state.value.removeprefix("JOB_STATE_")
+        return pipeline_state_name(state)
 
     def create(self, new: NewPipeline) -> Pipeline:
         self.refuse_when_draining()
