@@ -52,6 +52,12 @@ class CountingBackend:
     def all_stopped(self, handle: Handle) -> bool:
         return False
 
+    def place(self, request: LaunchRequest) -> str | None:
+        return None
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        return None
+
     def reattach(self, request: LaunchRequest, names: list[str]) -> Handle | None:
         return None
 

@@ -49,6 +49,12 @@ class FakeBackend:
     def all_stopped(self, handle: Handle) -> bool:
         return handle["job"] in self.exited
 
+    def place(self, request: LaunchRequest) -> str | None:
+        return None
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        return None
+
     def reattach(self, request: LaunchRequest, names: list[str]) -> Handle | None:
         return None
 

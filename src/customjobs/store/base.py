@@ -80,6 +80,11 @@ class Store(Protocol):
 
     def jobs_in_states(self, states: frozenset[JobState]) -> list[Job]: ...
 
+    def placing_jobs(self) -> list[Job]:
+        """QUEUED jobs that hold an allocation: admitted, waiting for the backend to place
+        them (a Ray gang's placement group), oldest first."""
+        ...
+
     def delete_owned(self, owner: str, terminal: frozenset[JobState]) -> list[int]:
         """Delete the ended executions `owner` started; the ids deleted."""
         ...

@@ -78,13 +78,30 @@ class ShellUnavailable(Exception):
 
 
 def dashboard_port(handle: Handle) -> int | None:
-    """The loopback port the primary replica's dashboard listens on (AIP_HTTP_HANDLER_PORT), if any."""
+    """The port the primary replica's dashboard listens on (AIP_HTTP_HANDLER_PORT), if any."""
     port = handle.get("dashboard_port")
     return int(port) if port else None
 
 
+def dashboard_host(handle: Handle) -> str:
+    """Where that port is: the primary's node on a cluster (Ray), else this machine's loopback."""
+    return str(handle.get("dashboard_host") or "127.0.0.1")
+
+
 class ExecutionBackend(Protocol):
     name: str
+
+    def place(self, request: LaunchRequest) -> str | None:
+        """Reserve what the request's replicas need without waiting: None once they can start
+        at once (start will not wait), or why they cannot yet (the job waits QUEUED with that
+        reason and is asked again on a later pass). Raise LaunchError when they never will.
+        Backends whose admission is exact (the local machine's) always return None."""
+        ...
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        """That attempt of the job will not start (cancelled, expired, lost a race): drop
+        what `place` reserved for it, if anything."""
+        ...
 
     def start(self, request: LaunchRequest) -> Handle:
         """Start every replica; return once all have started (or raise LaunchError)."""

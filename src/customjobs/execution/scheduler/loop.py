@@ -11,6 +11,7 @@ on the job's attempt number, so even two schedulers never start the same attempt
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from customjobs.execution.logs.files import LogLayout, tail
 from customjobs.execution.logs.index import LogIndexer
 from customjobs.execution.scheduler import outcomes
 from customjobs.execution.scheduler.lease import LeaseKeeper
-from customjobs.execution.scheduler.queueing import Queue, StepResult, is_waiting
+from customjobs.execution.scheduler.queueing import Queue, StepResult, is_placing, is_waiting
 from customjobs.store.base import Store
 from customjobs.store.outage import StoreUnavailable
 from customjobs.telemetry.context import job_context
@@ -145,6 +146,9 @@ class Scheduler:
         # QUEUED jobs are read by admission, from the head of the queue and only as far as it
         # needs (queueing.py): a long queue on a full machine costs a pass almost nothing.
         jobs = self.store.jobs_in_states(_READ_WHOLE)
+        # Admitted jobs the backend has not placed yet: they hold their allocation and are
+        # asked again every pass (_launch), while other jobs start and end around them.
+        jobs += self.store.placing_jobs()
         waiting = [job for job in jobs if is_waiting(job)]
         step = StepResult()
         if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)):
@@ -202,7 +206,9 @@ class Scheduler:
 
     def _reconcile(self, job: Job) -> None:
         if job.state is JobState.QUEUED:
-            return  # waits for admission (run_once)
+            if is_placing(job):
+                self._launch(job)  # admitted: is its placement ready now?
+            return  # otherwise it waits for admission (run_once)
         if job.handle is None:
             if job.state is JobState.CANCELLING:
                 self._finish(job, outcomes.cancelled())
@@ -252,12 +258,26 @@ class Scheduler:
                 self._started(job, job.attempt, handle, len(handle["replicas"]) == len(names_))
                 return
             # No replica of that attempt ever started: launch a new attempt below.
+        attempt = job.attempt + 1
+        request = self._request(job, attempt)
+        try:
+            waits_for = self.backend.place(request)
+        except LaunchError as exc:
+            self._failed(job, int(RpcCode.INVALID_ARGUMENT), str(exc))
+            return
+        if waits_for is not None:
+            self._await_placement(job, request, waits_for)
+            return
+        if job.state is JobState.QUEUED:
+            if not transitions.move(self.store, job, JobState.PENDING, message="placed: every replica fits"):
+                self.backend.unplace(job.id, attempt)  # cancelled meanwhile
+                return
+            self.store.update_runtime(job.id, JobState.PENDING, queue_reason=None)
+            job = dataclasses.replace(job, state=JobState.PENDING, queue_reason=None)
         # Whoever moves the attempt number from what it read wins the launch; a scheduler that
         # lost its lease (or a second one by mistake) finds it moved and starts nothing.
-        attempt = job.attempt + 1
         if not self.store.claim_attempt(job.id, JobState.PENDING, job.attempt):
             return
-        request = self._request(job, attempt)
         if attempt > 1:
             self._note_attempt(request)
         try:
@@ -270,6 +290,25 @@ class Scheduler:
             self._failed(job, int(RpcCode.INTERNAL), f"Internal error occurred while starting the job: {exc}")
             return
         self._started(job, attempt, handle, True)
+
+    def _await_placement(self, job: Job, request: LaunchRequest, reason: str) -> None:
+        """The backend cannot place the admitted job yet: it waits QUEUED with the backend's
+        reason, keeping its allocation, until it is placed or its maxWaitDuration passes."""
+        max_wait_s = request.spec.max_wait_s
+        if max_wait_s and now_us() - job.create_us > max_wait_s * 1e6:
+            self.backend.unplace(job.id, request.attempt)
+            message = (
+                f"The job waited longer than its maxWaitDuration of {max_wait_s:g}s "
+                f"(job_spec.scheduling.max_wait_duration) and was never started: {reason}"
+            )
+            self._failed(job, int(RpcCode.RESOURCE_EXHAUSTED), message)
+            return
+        if job.queue_reason != reason:
+            self.store.update_runtime(job.id, job.state, queue_reason=reason)
+        if job.state is JobState.PENDING and transitions.move(
+            self.store, job, JobState.QUEUED, message=reason
+        ):
+            log.info("job %s: admitted, waiting for its placement: %s", job.id, reason)
 
     def _restart(self, job: Job, outcome: Outcome) -> None:
         """Every replica of the attempt has stopped: start the job over as a new attempt."""
@@ -420,4 +459,8 @@ class Scheduler:
             self._observe_finished(target)
         if moved and job.handle is not None:
             self.backend.release(job.handle)
+        elif moved and job.allocation is not None:
+            # Ended before it started (cancelled while it waited for its placement, say):
+            # what the backend reserved for its next attempt goes.
+            self.backend.unplace(job.id, job.attempt + 1)
         self._specs.pop(job.id, None)

@@ -38,8 +38,14 @@ HOLDING = frozenset({JobState.PENDING, JobState.RUNNING, JobState.CANCELLING})
 def is_waiting(job: Job) -> bool:
     """Not admitted yet: queued, or pending with neither an allocation nor replicas."""
     if job.state is JobState.QUEUED:
-        return True
+        return not is_placing(job)
     return job.state is JobState.PENDING and job.allocation is None and job.handle is None
+
+
+def is_placing(job: Job) -> bool:
+    """Admitted, and waiting QUEUED for the backend to place it (a Ray gang's placement
+    group): it holds its allocation, and the scheduler's pass launches it, not admission."""
+    return job.state is JobState.QUEUED and job.allocation is not None and job.handle is None
 
 
 def create_check(capacity: Capacity) -> Callable[[NewJob], None]:
@@ -188,6 +194,8 @@ class Queue:
                     return
                 job, next_queued = next_queued, next(queued, None)
                 result.queued_read += 1
+            if is_placing(job):
+                continue  # a holder, read by the pass (Store.placing_jobs), not a candidate
             last = queue_order(job)
             keep = job.state is not JobState.QUEUED or result.queued_read <= CACHED_HEAD
             decided = self._decide(planner, job, result, keep)

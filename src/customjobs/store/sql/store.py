@@ -94,6 +94,13 @@ class SqlStore:
         with self.engine.connect() as conn:
             return self._with_labels(conn, conn.execute(query.order_by(custom_jobs.c.create_us)).all())
 
+    def placing_jobs(self) -> list[Job]:
+        # A probe of the partial index ix_custom_jobs_placing: the plain queue is not read.
+        c = custom_jobs.c
+        query = select(custom_jobs).where(c.state == JobState.QUEUED.value, c.allocation_json.is_not(None))
+        with self.engine.connect() as conn:
+            return self._with_labels(conn, conn.execute(query.order_by(c.create_us, c.id)).all())
+
     # the head of the queue (execution/scheduler/queue_head.py) ------------------
     # Each read is one probe or range scan of ix_custom_jobs_queue (state, priority,
     # create_us, id), one short connection each: a pass that stops early leaves nothing open.

@@ -18,9 +18,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
+
+# A QUEUED job that holds an allocation was admitted and waits for the backend to place it
+# (execution/scheduler/loop.py); the partial index keeps the long plain queue out of that read.
+PLACING_WHERE = text("state = 'JOB_STATE_QUEUED' AND allocation_json IS NOT NULL")
 
 custom_jobs = Table(
     "custom_jobs",
@@ -61,6 +66,8 @@ custom_jobs = Table(
     Index("ix_custom_jobs_state", "state"),
     # The queue's order: queued jobs by priority, then first come first served.
     Index("ix_custom_jobs_queue", "state", "priority", "create_us", "id"),
+    # Admitted jobs waiting for the backend to place them (a Ray gang): few, read every pass.
+    Index("ix_custom_jobs_placing", "id", sqlite_where=PLACING_WHERE, postgresql_where=PLACING_WHERE),
 )
 
 job_labels = Table(

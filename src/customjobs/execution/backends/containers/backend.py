@@ -90,6 +90,12 @@ class ContainerBackend:
         # Containers whose attached client vanished: warned about once, not on every pass.
         self._orphans_warned: set[str] = set()
 
+    def place(self, request: LaunchRequest) -> str | None:
+        return None  # admission counted this machine exactly: what it admitted fits now
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        return None
+
     def start(self, request: LaunchRequest) -> Handle:
         spec = request.spec
         self._check_images(request)

@@ -67,6 +67,12 @@ class LocalProcessBackend:
         # Where replicas' CPU and memory limits are enforced; None: they are advisory.
         self._cgroups = cgroups.CgroupLimits.at(settings.cgroup_root)
 
+    def place(self, request: LaunchRequest) -> str | None:
+        return None  # admission counted this machine exactly: what it admitted fits now
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        return None
+
     def start(self, request: LaunchRequest) -> Handle:
         spec = request.spec
         names = [n for p in spec.pools for n in p.replica_names()]
