@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
+from customjobs.domain.placement import JobAllocation, ReplicaAllocation
 from customjobs.domain.query import And, Compare, Expr, Field, Not, Op
 from customjobs.domain.states import ACTIVE, TERMINAL, JobState
 from customjobs.store.base import Cursor, StateChange, Store
@@ -478,6 +479,23 @@ def test_list_jobs_filter_and_cursor_combine(filter_jobs: Store) -> None:
     assert ids(first) == [6, 2]
     rest = filter_jobs.list_jobs(PROJECT, LOCATION, where, 2, Cursor(first[-1].create_us, first[-1].id))
     assert ids(rest) == [1]
+
+
+# placing_jobs -----------------------------------------------------------------------
+
+
+def test_placing_jobs_are_the_queued_jobs_that_hold_an_allocation(store: Store) -> None:
+    grant = JobAllocation(1.0, 3.75, (ReplicaAllocation("workerpool0-0", 1.0, 3.75),))
+    for job_id in (1, 2, 3):
+        add_job(store, job_id, JobState.QUEUED, create_us=T0 + 10 - job_id)
+    add_job(store, 4, JobState.PENDING, create_us=T0)
+    for job_id in (2, 3, 4):  # 2 and 3 were admitted and wait for their placement; 4 launches
+        assert store.update_runtime(job_id, None, allocation=grant)
+
+    assert ids(store.placing_jobs()) == [3, 2]  # oldest first
+    assert all(job.allocation == grant for job in store.placing_jobs())
+    assert change(store, 3, JobState.QUEUED, JobState.PENDING, T0 + 20)  # placed
+    assert ids(store.placing_jobs()) == [2]
 
 
 # jobs_in_states -------------------------------------------------------------------

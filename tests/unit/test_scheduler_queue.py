@@ -13,6 +13,7 @@ from customjobs.execution.backends.base import Handle, LaunchRequest, ReplicaFac
 from customjobs.execution.capacity import Capacity
 from customjobs.execution.logs.files import LogLayout
 from customjobs.execution.scheduler.loop import PassResult, Scheduler
+from customjobs.store.base import StateChange
 from customjobs.store.sql.store import SqlStore
 
 CAPACITY = Capacity(cpus=4, memory_gb=16, gpu_devices={"NVIDIA_TESLA_T4": (0, 1)}, strict=True)
@@ -181,3 +182,69 @@ def test_max_wait_duration_fails_a_queued_job(store: SqlStore, tmp_path: Path) -
     job = store.get_job(2)
     assert job is not None and job.state is JobState.FAILED and job.error_code == 8
     assert job.error_message is not None and "maxWaitDuration" in job.error_message
+
+
+class PlacingBackend(FakeBackend):
+    """A cluster that cannot place job `held` (another user holds what it needs) until let go."""
+
+    REASON = "Waiting for the cluster to place the job's replicas: its nodes are busy."
+
+    def __init__(self, held: int) -> None:
+        super().__init__()
+        self.held: int | None = held
+        self.unplaced: list[tuple[int, int]] = []
+
+    def place(self, request: LaunchRequest) -> str | None:
+        return self.REASON if request.job_id == self.held else None
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        self.unplaced.append((job_id, attempt))
+
+
+def test_a_job_the_backend_cannot_place_waits_queued_holding_its_share_while_others_run(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    backend = PlacingBackend(held=1)
+    s = scheduler(store, backend, tmp_path)
+    add(store, 1, pool("n1-standard-2"))  # admitted, not placed
+    add(store, 2, pool("n1-standard-1"))
+    add(store, 3, pool("n1-standard-1"))
+    add(store, 4, pool("n1-standard-1"))  # 2 + 1 + 1 vCPUs held: no room for it
+
+    s.run_once()
+    placing = store.get_job(1)
+    assert placing is not None and placing.state is JobState.QUEUED
+    assert placing.queue_reason == PlacingBackend.REASON and placing.allocation is not None
+    assert placing.attempt == 0  # no attempt is claimed until it is placed
+    assert [state(store, j) for j in (2, 3, 4)] == [JobState.RUNNING, JobState.RUNNING, JobState.QUEUED]
+    assert [r.job_id for r in backend.requests] == [2, 3]
+
+    # Other jobs end and start around it; it keeps its share and its reason, asked every pass.
+    backend.exited.add(2)
+    s.run_once()
+    assert state(store, 2) is JobState.SUCCEEDED and state(store, 4) is JobState.RUNNING
+    assert state(store, 1) is JobState.QUEUED
+
+    backend.held = None  # placed now: it launches in the next pass
+    s.run_once()
+    placed = store.get_job(1)
+    assert placed is not None and placed.state is JobState.RUNNING and placed.attempt == 1
+    assert placed.queue_reason is None
+    history = [e.state for e in store.events(1)]
+    assert history == [JobState.PENDING, JobState.QUEUED, JobState.PENDING, JobState.RUNNING]
+
+
+def test_a_job_cancelled_while_it_waits_for_its_placement_gives_its_reservation_back(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    backend = PlacingBackend(held=1)
+    s = scheduler(store, backend, tmp_path)
+    add(store, 1, pool("n1-standard-2"))
+    s.run_once()
+    job = store.get_job(1)
+    assert job is not None and job.state is JobState.QUEUED and job.allocation is not None
+    assert store.change_state(StateChange(1, JobState.QUEUED, JobState.CANCELLING, now_us()))
+    s.run_once()
+    assert state(store, 1) is JobState.CANCELLED
+    assert backend.unplaced == [(1, 1)]
+    assert store.placing_jobs() == []
