@@ -9,6 +9,8 @@ a second server) resolve themselves.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from customjobs.clock import now_us
 from customjobs.domain.job import Job
@@ -31,7 +33,11 @@ def move(
     error_message: str | None = None,
     message: str | None = None,
     reset_runtime: bool = False,
+    runtime: Mapping[str, Any] | None = None,
+    attempt: int | None = None,
 ) -> bool:
+    """Move `job` to `target` if it is still in `job.state` (and on `attempt`, when given),
+    writing `runtime` fields (as Store.update_runtime takes them) in the same write."""
     if not can_move(job.state, target):
         raise IllegalTransition(f"{job.state.value} -> {target.value} is not a legal move")
     change = StateChange(
@@ -45,6 +51,8 @@ def move(
         error_message=error_message,
         message=message,
         reset_runtime=reset_runtime,
+        runtime=runtime or {},
+        attempt=attempt,
     )
     applied = store.change_state(change)
     if applied:

@@ -6,11 +6,12 @@ contract tests in tests/contract run against every implementation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from customjobs.domain.job import Job, NewJob, Operation, StateEvent
+from customjobs.domain.placement import JobAllocation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import JobState
 
@@ -57,6 +58,11 @@ class StateChange:
     message: str | None = None
     # A whole-job restart: forget the ended attempt's replicas, outcome and stop time.
     reset_runtime: bool = False
+    # Runtime fields (as update_runtime takes them) written by the same compare-and-set, so a
+    # move and what it implies (the replicas' handle, a queue reason) land together or not.
+    runtime: Mapping[str, Any] = field(default_factory=dict)
+    # Also expected: the job is still on this attempt (a launch's move to RUNNING).
+    attempt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,11 +115,14 @@ class Store(Protocol):
         """
         ...
 
-    def claim_attempt(self, job_id: int, expected: JobState, attempt: int) -> bool:
+    def claim_attempt(
+        self, job_id: int, expected: JobState, attempt: int, allocation: JobAllocation | None = None
+    ) -> bool:
         """Compare-and-set the attempt number from `attempt` to `attempt + 1`.
 
         Only while the job is in `expected` and holds no replicas' handle: of two schedulers
         about to launch the same job, exactly one wins the attempt, and only it starts replicas.
+        With `allocation`, the job's grant from admission is written by the same write.
         """
         ...
 

@@ -82,6 +82,8 @@ class Scheduler:
         # Admission (queueing.py): without a capacity, every job is admitted at once.
         self.queue = Queue(store, capacity or Capacity.unlimited(), self._spec, release=self._forget_spec)
         self._launched = self._finished = 0
+        # The jobs this pass ended: they hold nothing for the admission that follows.
+        self._ended: set[int] = set()
         # Encrypted jobs (kms/jobdata.py sets these): the readable spec (ApiError when its key is
         # unusable), whether log lines may go into the stored error, and sealing data at the end.
         self.open_spec: Callable[[Job], str] = lambda job: job.spec_json
@@ -135,6 +137,7 @@ class Scheduler:
         """One pass: reconcile every admitted job, then admit what fits now (admission.py)
         and launch it. Returns what it did."""
         self._launched = self._finished = 0
+        self._ended.clear()
         owners_active = 0
         for controller in self.controllers:
             try:
@@ -152,7 +155,8 @@ class Scheduler:
         waiting = [job for job in jobs if is_waiting(job)]
         step = StepResult()
         if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)):
-            step = self._admit(waiting, [j for j in jobs if j.allocation and not is_waiting(j)])
+            holding = [j for j in jobs if j.allocation and not is_waiting(j) and j.id not in self._ended]
+            step = self._admit(waiting, holding)
             for job in step.admitted:
                 if not self._reconcile_one(job):
                     break
@@ -269,14 +273,16 @@ class Scheduler:
             self._await_placement(job, request, waits_for)
             return
         if job.state is JobState.QUEUED:
-            if not transitions.move(self.store, job, JobState.PENDING, message="placed: every replica fits"):
+            placed = "placed: every replica fits"
+            if not transitions.move(
+                self.store, job, JobState.PENDING, message=placed, runtime={"queue_reason": None}
+            ):
                 self.backend.unplace(job.id, attempt)  # cancelled meanwhile
                 return
-            self.store.update_runtime(job.id, JobState.PENDING, queue_reason=None)
             job = dataclasses.replace(job, state=JobState.PENDING, queue_reason=None)
         # Whoever moves the attempt number from what it read wins the launch; a scheduler that
         # lost its lease (or a second one by mistake) finds it moved and starts nothing.
-        if not self.store.claim_attempt(job.id, JobState.PENDING, job.attempt):
+        if not self.store.claim_attempt(job.id, JobState.PENDING, job.attempt, job.allocation):
             return
         if attempt > 1:
             self._note_attempt(request)
@@ -303,12 +309,13 @@ class Scheduler:
             )
             self._failed(job, int(RpcCode.RESOURCE_EXHAUSTED), message)
             return
-        if job.queue_reason != reason:
+        if job.state is JobState.PENDING:
+            # Its grant from admission too: a job admitted in this pass has not written it yet.
+            runtime = {"queue_reason": reason, "allocation": job.allocation}
+            if transitions.move(self.store, job, JobState.QUEUED, message=reason, runtime=runtime):
+                log.info("job %s: admitted, waiting for its placement: %s", job.id, reason)
+        elif job.queue_reason != reason:
             self.store.update_runtime(job.id, job.state, queue_reason=reason)
-        if job.state is JobState.PENDING and transitions.move(
-            self.store, job, JobState.QUEUED, message=reason
-        ):
-            log.info("job %s: admitted, waiting for its placement: %s", job.id, reason)
 
     def _restart(self, job: Job, outcome: Outcome) -> None:
         """Every replica of the attempt has stopped: start the job over as a new attempt."""
@@ -340,21 +347,28 @@ class Scheduler:
 
     def _failed(self, job: Job, code: int, message: str) -> None:
         if transitions.move(self.store, job, JobState.FAILED, error_code=code, error_message=message):
+            self._ended.add(job.id)
             self._observe_finished(JobState.FAILED)
 
     def _started(self, job: Job, attempt: int, handle: dict[str, object], complete: bool) -> None:
-        # Stored in whatever state the job is now: a cancel that raced the launch must see it.
-        if not self.store.attach_handle(job.id, attempt, handle):
+        # The usual case in one write: the handle, the shells' URIs (cleared by _finish) and
+        # RUNNING, if the job is still PENDING on this attempt.
+        runtime: dict[str, object] = {"handle": handle}
+        uris = web_access_uris(self.settings.server_url, job.id, self._spec(job))
+        if uris:
+            runtime["web_access_uris"] = uris
+        message = "all replicas started" if complete else "some replicas were not started"
+        if transitions.move(
+            self.store, job, JobState.RUNNING, message=message, runtime=runtime, attempt=attempt
+        ):
+            self._observe_running(job)
+        # Otherwise stored in whatever state the job is now: a cancel that raced the launch
+        # must see the replicas to stop them.
+        elif not self.store.attach_handle(job.id, attempt, handle):
             # Another scheduler claimed a newer attempt meanwhile: these replicas are nobody's.
             log.warning("job %s: attempt %d was superseded; stopping its replicas", job.id, attempt)
             self.backend.stop(handle, force=True)
             return
-        uris = web_access_uris(self.settings.server_url, job.id, self._spec(job))
-        if uris:  # as on Vertex, they may appear just before RUNNING; cleared by _finish
-            self.store.update_runtime(job.id, None, web_access_uris=uris)
-        message = "all replicas started" if complete else "some replicas were not started"
-        if transitions.move(self.store, job, JobState.RUNNING, message=message):
-            self._observe_running(job)
         self.wake()
 
     def _observe_running(self, job: Job) -> None:
@@ -456,6 +470,7 @@ class Scheduler:
             self.store, job, target, error_code=outcome.error_code, error_message=outcome.error_message
         )
         if moved:
+            self._ended.add(job.id)
             self._observe_finished(target)
         if moved and job.handle is not None:
             self.backend.release(job.handle)

@@ -143,8 +143,9 @@ class Queue:
         to launch.
 
         The queue is read from its head, a page at a time, and only as far as a job could
-        still start in this pass or a stored reason could have changed (see _Tail). The
-        holders are read again: those that ended earlier in this pass hold nothing now.
+        still start in this pass or a stored reason could have changed (see _Tail).
+        `holding`: the jobs that hold an allocation now (the caller leaves out those that
+        ended earlier in this pass: only its scheduler ends jobs).
         """
         result = StepResult()
         new = sorted(waiting, key=queue_order)
@@ -163,8 +164,7 @@ class Queue:
         if not new and next_queued is None:
             self._tail = None
             return
-        fresh = [self.store.get_job(job.id) for job in holding]
-        holders = [self._holder(j, now_us) for j in fresh if j and j.allocation and j.state in HOLDING]
+        holders = [self._holder(j, now_us) for j in holding if j.allocation and j.state in HOLDING]
         planner = admission.Planner(self.capacity, holders, now_us)
         tail = self._tail
         rest_least = self._suffix_least(new) if tail is not None else []
@@ -309,12 +309,13 @@ class Queue:
 
     def _admit(self, job: Job, decision: admission.Admit) -> Job | None:
         allocation = decision.allocation
-        if not self.store.update_runtime(job.id, job.state, allocation=allocation, queue_reason=None):
-            return None
-        if job.state is JobState.QUEUED and not transitions.move(
-            self.store, job, JobState.PENDING, message="admitted: every replica fits"
-        ):
-            return None  # cancelled meanwhile: it holds its allocation until it ends
+        # A PENDING job's grant is written with its launch's claim (Scheduler._launch), in the
+        # same pass: a pass that stops first leaves it unadmitted, to be decided again.
+        if job.state is JobState.QUEUED:
+            admitted = "admitted: every replica fits"
+            runtime = {"allocation": allocation, "queue_reason": None}
+            if not transitions.move(self.store, job, JobState.PENDING, message=admitted, runtime=runtime):
+                return None  # cancelled meanwhile: it ends holding nothing
         shape = self.shape(job)
         if shape.runs_alone:
             log.info(
@@ -331,10 +332,13 @@ class Queue:
         return dataclasses.replace(job, state=JobState.PENDING, allocation=allocation, queue_reason=None)
 
     def _wait(self, job: Job, decision: admission.Wait) -> None:
-        if job.queue_reason != decision.reason:
-            self.store.update_runtime(job.id, job.state, queue_reason=decision.reason)
+        reason = decision.reason
         if job.state is JobState.PENDING:
-            transitions.move(self.store, job, JobState.QUEUED, message=decision.reason)
+            transitions.move(
+                self.store, job, JobState.QUEUED, message=reason, runtime={"queue_reason": reason}
+            )
+        elif job.queue_reason != reason:
+            self.store.update_runtime(job.id, job.state, queue_reason=reason)
 
 
 @dataclass

@@ -123,29 +123,29 @@ class SqlStore:
             return self._with_labels(conn, conn.execute(query.order_by(c.create_us, c.id).limit(limit)).all())
 
     def change_state(self, change: StateChange) -> bool:
+        unknown = set(change.runtime) - _RUNTIME_FIELDS
+        if unknown:
+            raise ValueError(f"not runtime fields: {sorted(unknown)}")
         values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
         if change.reset_runtime:
             values.update(_runtime_columns({"handle": None, "outcome": None, "stop_requested_us": None}))
+        values.update(_runtime_columns(dict(change.runtime)))
         if change.set_end:
             values["end_us"] = change.now_us
+        if change.set_start:
+            # startTime is the FIRST entry into RUNNING: a retry keeps the original.
+            values["start_us"] = func.coalesce(custom_jobs.c.start_us, change.now_us)
         if change.error_code is not None:
             values["error_code"] = change.error_code
             values["error_message"] = change.error_message
+        c = custom_jobs.c
+        where = [c.id == change.job_id, c.state == change.expected.value]
+        if change.attempt is not None:
+            where.append(c.attempt == change.attempt)
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(custom_jobs)
-                .where(custom_jobs.c.id == change.job_id, custom_jobs.c.state == change.expected.value)
-                .values(**values)
-            )
+            result = conn.execute(update(custom_jobs).where(*where).values(**values))
             if result.rowcount != 1:
                 return False
-            if change.set_start:
-                # startTime is the FIRST entry into RUNNING: a retry keeps the original.
-                conn.execute(
-                    update(custom_jobs)
-                    .where(custom_jobs.c.id == change.job_id, custom_jobs.c.start_us.is_(None))
-                    .values(start_us=change.now_us)
-                )
             conn.execute(
                 insert(job_events).values(
                     job_id=change.job_id,
@@ -173,7 +173,12 @@ class SqlStore:
             )
             return bool(result.rowcount == 1)
 
-    def claim_attempt(self, job_id: int, expected: JobState, attempt: int) -> bool:
+    def claim_attempt(
+        self, job_id: int, expected: JobState, attempt: int, allocation: JobAllocation | None = None
+    ) -> bool:
+        values: dict[str, Any] = {"attempt": attempt + 1}
+        if allocation is not None:
+            values.update(_runtime_columns({"allocation": allocation}))
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(custom_jobs)
@@ -183,7 +188,7 @@ class SqlStore:
                     custom_jobs.c.attempt == attempt,
                     custom_jobs.c.handle_json.is_(None),
                 )
-                .values(attempt=attempt + 1)
+                .values(**values)
             )
             return bool(result.rowcount == 1)
 
