@@ -6,11 +6,27 @@ history row, in one transaction: two writers racing on a job can never both win.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, Table, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
 from customjobs.domain.placement import JobAllocation
@@ -134,44 +150,34 @@ class SqlStore:
             values["end_us"] = change.now_us
         if change.set_start:
             # startTime is the FIRST entry into RUNNING: a retry keeps the original.
-            values["start_us"] = func.coalesce(custom_jobs.c.start_us, change.now_us)
+            values["start_us"] = _FirstStart(change.now_us)
         if change.error_code is not None:
             values["error_code"] = change.error_code
             values["error_message"] = change.error_message
-        c = custom_jobs.c
-        where = [c.id == change.job_id, c.state == change.expected.value]
+        where = {"id": change.job_id, "state": change.expected.value}
         if change.attempt is not None:
-            where.append(c.attempt == change.attempt)
+            where["attempt"] = change.attempt
+        statement, params = _job_update(values, where)
+        event = {
+            "job_id": change.job_id,
+            "state": change.target.value,
+            "time_us": change.now_us,
+            "message": change.message,
+        }
         with self.engine.begin() as conn:
-            result = conn.execute(update(custom_jobs).where(*where).values(**values))
-            if result.rowcount != 1:
+            if conn.execute(statement, params).rowcount != 1:
                 return False
-            conn.execute(
-                insert(job_events).values(
-                    job_id=change.job_id,
-                    state=change.target.value,
-                    time_us=change.now_us,
-                    message=change.message,
-                )
-            )
+            conn.execute(_INSERT_EVENT, event)
         return True
 
     def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
         unknown = set(fields) - _RUNTIME_FIELDS
         if unknown:
             raise ValueError(f"not runtime fields: {sorted(unknown)}")
+        where: dict[str, Any] = {"id": job_id, "state": _ACTIVE if expected is None else expected.value}
+        statement, params = _job_update(_runtime_columns(fields), where)
         with self.engine.begin() as conn:
-            in_state = (
-                custom_jobs.c.state.not_in([s.value for s in TERMINAL])
-                if expected is None
-                else custom_jobs.c.state == expected.value
-            )
-            result = conn.execute(
-                update(custom_jobs)
-                .where(custom_jobs.c.id == job_id, in_state)
-                .values(**_runtime_columns(fields))
-            )
-            return bool(result.rowcount == 1)
+            return bool(conn.execute(statement, params).rowcount == 1)
 
     def claim_attempt(
         self, job_id: int, expected: JobState, attempt: int, allocation: JobAllocation | None = None
@@ -179,18 +185,10 @@ class SqlStore:
         values: dict[str, Any] = {"attempt": attempt + 1}
         if allocation is not None:
             values.update(_runtime_columns({"allocation": allocation}))
+        where = {"id": job_id, "state": expected.value, "attempt": attempt, "handle_json": None}
+        statement, params = _job_update(values, where)
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(custom_jobs)
-                .where(
-                    custom_jobs.c.id == job_id,
-                    custom_jobs.c.state == expected.value,
-                    custom_jobs.c.attempt == attempt,
-                    custom_jobs.c.handle_json.is_(None),
-                )
-                .values(**values)
-            )
-            return bool(result.rowcount == 1)
+            return bool(conn.execute(statement, params).rowcount == 1)
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
         with self.engine.begin() as conn:
@@ -312,6 +310,49 @@ def labels_by_id(conn: Any, labels_table: Table, rows: Sequence[Row[Any]]) -> di
 
 
 _GET_JOB = select(custom_jobs).where(custom_jobs.c.id == bindparam("job_id"))
+_INSERT_EVENT = insert(job_events)
+# `state` in a write's conditions: any state but a terminal one.
+_ACTIVE = object()
+
+
+@dataclass(frozen=True)
+class _FirstStart:
+    """start_us = COALESCE(start_us, at): startTime is the FIRST entry into RUNNING."""
+
+    at: int
+
+
+def _job_update(values: dict[str, Any], where: dict[str, Any]) -> tuple[Update, dict[str, Any]]:
+    """A compare-and-set UPDATE of one job and its parameters. The statement is built once
+    per shape (which columns it sets and tests) and reused: the hot writes of every job's
+    life skip building and keying a statement each time."""
+    params = {f"v_{k}": v.at if isinstance(v, _FirstStart) else v for k, v in values.items()}
+    params.update({f"w_{k}": v for k, v in where.items() if v is not None and v is not _ACTIVE})
+    shape = tuple((k, isinstance(v, _FirstStart)) for k, v in values.items())
+    conditions = tuple(
+        (k, "active" if v is _ACTIVE else "null" if v is None else "equal") for k, v in where.items()
+    )
+    return _update_statement(shape, conditions), params
+
+
+@functools.cache
+def _update_statement(shape: tuple[tuple[str, bool], ...], conditions: tuple[tuple[str, str], ...]) -> Update:
+    c = custom_jobs.c
+    tests: list[ColumnElement[bool]] = []
+    for column, test in conditions:
+        if test == "active":
+            tests.append(c[column].not_in([s.value for s in TERMINAL]))
+        elif test == "null":
+            tests.append(c[column].is_(None))
+        else:
+            tests.append(c[column] == bindparam(f"w_{column}"))
+    sets = {
+        column: func.coalesce(c[column], bindparam(f"v_{column}")) if first else bindparam(f"v_{column}")
+        for column, first in shape
+    }
+    return update(custom_jobs).where(*tests).values(sets)
+
+
 _GET_LABELS = select(job_labels.c.key, job_labels.c.value).where(job_labels.c.job_id == bindparam("job_id"))
 
 
