@@ -47,27 +47,33 @@ def _baseline(jobs: int, log_dir: Path) -> float:
     return jobs / (time.perf_counter() - start)
 
 
-async def _create_all(url: str, jobs: int, label: str) -> None:
-    """`CLIENTS` clients, each on its own connection, creating jobs until `jobs` exist."""
+async def _create_all(url: str, jobs: int, label: str) -> tuple[float, float]:
+    """`CLIENTS` clients, each on its own connection, creating jobs until `jobs` exist; returns
+    when the clock started (the clients are made before it: that is not the server's time)
+    and how long the creates took."""
     remaining = iter(range(jobs))
+    https = [httpx.AsyncClient(base_url=url, timeout=120.0) for _ in range(CLIENTS)]
 
-    async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=120.0) as http:
-            for _ in remaining:
-                body = job_body(["true"], labels={"run": label})
-                response = await http.post(JOBS_PATH, json=body)
-                response.raise_for_status()
+    async def client(http: httpx.AsyncClient) -> None:
+        for _ in remaining:
+            body = job_body(["true"], labels={"run": label})
+            response = await http.post(JOBS_PATH, json=body)
+            response.raise_for_status()
 
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(*(client(http) for http in https))
+        return start, time.perf_counter() - start
+    finally:
+        for http in https:
+            await http.aclose()
 
 
 def _one_run(url: str, jobs: int, label: str) -> tuple[float, float, int]:
     """(jobs/s to all ended, seconds to create them all, how many did not succeed)."""
     client = JobsClient(url)
     try:
-        start = time.perf_counter()
-        asyncio.run(_create_all(url, jobs, label))
-        created_s = time.perf_counter() - start
+        start, created_s = asyncio.run(_create_all(url, jobs, label))
         while client.list(f"labels.run={label} AND {_ACTIVE}", 1).get("customJobs"):
             time.sleep(DONE_POLL_S)
         elapsed = time.perf_counter() - start

@@ -37,6 +37,8 @@ class Settings:
     stop_grace_s: float = 5.0
     # How often the scheduler looks at running jobs when nothing wakes it sooner.
     active_tick_s: float = 0.25
+    # Jobs admitted together are launched on this many threads at once (1: one at a time).
+    launch_threads: int = 4
     idle_tick_s: float = 5.0
     # How many trailing log lines of a failed replica go into the job's error message.
     error_log_lines: int = 10

@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from customjobs import names
@@ -82,6 +83,13 @@ class Scheduler:
         # Admission (queueing.py): without a capacity, every job is admitted at once.
         self.queue = Queue(store, capacity or Capacity.unlimited(), self._spec, release=self._forget_spec)
         self._launched = self._finished = 0
+        self._counting = threading.Lock()
+        # Launches run on these threads (none: one at a time, on the scheduler's own).
+        self._launcher = (
+            ThreadPoolExecutor(settings.launch_threads, thread_name_prefix="launch")
+            if settings.launch_threads > 1
+            else None
+        )
         # The jobs this pass ended: they hold nothing for the admission that follows.
         self._ended: set[int] = set()
         # Encrypted jobs (kms/jobdata.py sets these): the readable spec (ApiError when its key is
@@ -157,9 +165,7 @@ class Scheduler:
         if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)):
             holding = [j for j in jobs if j.allocation and not is_waiting(j) and j.id not in self._ended]
             step = self._admit(waiting, holding)
-            for job in step.admitted:
-                if not self._reconcile_one(job):
-                    break
+            self._launch_all(step.admitted)
         live = {j.id for j in jobs} | step.kept
         for job_id in list(self._specs):
             if job_id not in live:
@@ -167,6 +173,18 @@ class Scheduler:
         self.queue.forget(live)
         active = len(jobs) + step.queued_read + owners_active
         return PassResult(active, len(step.admitted), self._launched, self._finished)
+
+    def _launch_all(self, admitted: list[Job]) -> None:
+        """Launch the jobs admitted in this pass, several at once: a launch mostly waits (on a
+        fork and exec, a container CLI, a commit), and each one's claim of its attempt keeps
+        it exactly-once. Each checks the lease before it starts."""
+        if len(admitted) < 2 or self._launcher is None:
+            for job in admitted:
+                if not self._reconcile_one(job):
+                    return
+            return
+        for _ in self._launcher.map(self._reconcile_one, admitted):
+            pass  # a StoreUnavailable in one launch ends the pass, as it does when serial
 
     def _reconcile_one(self, job: Job) -> bool:
         """False once this server no longer holds the scheduler lease: the pass stops there."""
@@ -372,12 +390,14 @@ class Scheduler:
         self.wake()
 
     def _observe_running(self, job: Job) -> None:
-        self._launched += 1
+        with self._counting:
+            self._launched += 1
         if self.metrics is not None:
             self.metrics.job_running(job.create_us, now_us())
 
     def _observe_finished(self, state: JobState) -> None:
-        self._finished += 1
+        with self._counting:
+            self._finished += 1
         if self.metrics is not None:
             self.metrics.job_finished(state)
 
