@@ -207,15 +207,25 @@ class SqlStore:
         """Each QUEUED job's place in the queue's order (priority, then first come first served)."""
         if not job_ids:
             return {}
-        query = (
-            select(custom_jobs.c.id)
-            .where(custom_jobs.c.state == JobState.QUEUED.value)
-            .order_by(custom_jobs.c.priority.desc(), custom_jobs.c.create_us, custom_jobs.c.id)
-        )
-        wanted = set(job_ids)
+        c = custom_jobs.c
+        queued = c.state == JobState.QUEUED.value
         with self.engine.connect() as conn:
-            order = conn.execute(query).scalars().all()
-        return {job_id: n for n, job_id in enumerate(order, 1) if job_id in wanted}
+            if len(job_ids) > _COUNTED_POSITIONS:
+                # A page of jobs: one pass over the queue, numbered by the database.
+                place = func.row_number().over(order_by=(c.priority.desc(), c.create_us, c.id))
+                numbered = select(c.id, place.label("place")).where(queued).subquery()
+                query = select(numbered.c.id, numbered.c.place).where(numbered.c.id.in_(job_ids))
+                return {int(job_id): int(n) for job_id, n in conn.execute(query)}
+            # A few jobs (a GET): how many are ahead of each, counted over the queue's index,
+            # never the queue itself read: a long queue costs one range count per job.
+            positions = {}
+            keys = select(c.id, c.priority, c.create_us).where(c.id.in_(job_ids), queued)
+            for job_id, priority, create_us in conn.execute(keys).all():
+                higher = select(func.count()).where(queued, c.priority > priority).scalar_subquery()
+                same = tuple_(c.create_us, c.id) < tuple_(create_us, job_id)
+                earlier = select(func.count()).where(queued, c.priority == priority, same).scalar_subquery()
+                positions[int(job_id)] = int(conn.execute(select(higher + earlier)).scalar_one()) + 1
+            return positions
 
     def count_by_state(self) -> dict[JobState, int]:
         query = select(custom_jobs.c.state, func.count()).group_by(custom_jobs.c.state)
@@ -311,6 +321,8 @@ def labels_by_id(conn: Any, labels_table: Table, rows: Sequence[Row[Any]]) -> di
 
 _GET_JOB = select(custom_jobs).where(custom_jobs.c.id == bindparam("job_id"))
 _INSERT_EVENT = insert(job_events)
+# Up to this many jobs, queue_positions counts ahead of each; beyond, it numbers the queue.
+_COUNTED_POSITIONS = 8
 # `state` in a write's conditions: any state but a terminal one.
 _ACTIVE = object()
 
