@@ -28,6 +28,25 @@ def test_queue_positions_follow_priority_then_create_time(store: SqlStore) -> No
     assert store.queue_positions([]) == {}
 
 
+def test_a_few_positions_counted_and_a_page_numbered_agree(store: SqlStore) -> None:
+    """queue_positions counts ahead of each job for a few ids and numbers the whole queue for
+    a page: both answer the queue's order, ties on create time broken by id."""
+    for job_id in range(1, 41):
+        labels = {"customjobs-priority": str(job_id % 3)}
+        # Pairs share a create time: their order is by id.
+        store.insert_job(
+            job_id, NewJob("p", "l", f"j{job_id}", labels, "{}"), JobState.QUEUED, T0 + job_id // 2
+        )
+    add(store, 41, 9, JobState.RUNNING)
+    order = sorted(range(1, 41), key=lambda j: (-(j % 3), j // 2, j))
+    expected = {job_id: n for n, job_id in enumerate(order, 1)}
+
+    page = store.queue_positions(list(range(1, 42)))
+    assert page == expected
+    for few in ([1], [2, 3], [40, 39, 20, 7, 41]):
+        assert store.queue_positions(few) == {j: expected[j] for j in few if j in expected}
+
+
 def test_allocation_and_queue_reason_round_trip(store: SqlStore) -> None:
     add(store, 1, None, JobState.PENDING)
     allocation = JobAllocation(
