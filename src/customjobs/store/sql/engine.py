@@ -7,13 +7,17 @@ match the same way on both databases.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from customjobs.store import outage
@@ -48,6 +52,27 @@ POOL_SIZE = 48
 # request in seconds with 503 UNAVAILABLE, not hang it for the OS's TCP connect timeout.
 # A `connect_timeout` in the URL wins.
 PG_CONNECT_TIMEOUT_S = 5
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()` for a transaction that writes. On SQLite, one at a time per process:
+    SQLite has a single writer, and threads that race for it wait in its busy handler, which
+    sleeps in growing steps (up to 100 ms) and leaves the file idle meanwhile; here they
+    queue on a lock and each starts the moment the last one commits. PostgreSQL writers run
+    side by side, as its row locks allow."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.setdefault(engine, threading.RLock())
+    with lock, engine.begin() as conn:
+        yield conn
 
 
 def make_engine(url: str, sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> Engine:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, case, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from customjobs.store.leases import Lease
+from customjobs.store.sql.engine import write_transaction
 from customjobs.store.sql.tables import leases
 
 _PG_NOW_US = text("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::bigint")
@@ -26,7 +27,7 @@ class SqlLeaseStore:
         self.engine = engine
 
     def try_acquire(self, name: str, holder: str, ttl_us: int, take_from: str | None = None) -> Lease | None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             now = self.now_us(conn)
             self._ensure_row(conn, name)
             mine = leases.c.holder == holder
@@ -49,7 +50,7 @@ class SqlLeaseStore:
             return _lease(row)
 
     def release(self, name: str, holder: str) -> bool:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             result = conn.execute(
                 update(leases).where(leases.c.name == name, leases.c.holder == holder).values(expires_us=0)
             )

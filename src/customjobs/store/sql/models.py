@@ -19,6 +19,7 @@ from customjobs.domain.model import DEFAULT_ALIAS, ModelVersion, NewModelVersion
 from customjobs.domain.query import Expr
 from customjobs.errors import AlreadyExists, NotFound
 from customjobs.store.base import Cursor
+from customjobs.store.sql.engine import write_transaction
 from customjobs.store.sql.filter_sql import MODELS, filter_clause
 from customjobs.store.sql.store import labels_by_id, newest_first, operation_row
 from customjobs.store.sql.tables import model_labels, model_versions, operations
@@ -47,7 +48,7 @@ class SqlModelStore:
                 return done
         scope = (_T.c.project == new.project, _T.c.location == new.location, _T.c.model_id == model_id)
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 last = conn.execute(select(func.max(_T.c.version_id)).where(*scope)).scalar()
                 if new.joins_existing and last is None:
                     raise NotFound(
@@ -152,7 +153,7 @@ class SqlModelStore:
         where = [_T.c.project == project, _T.c.location == location, _T.c.model_id == model_id]
         if version_id is not None:
             where.append(_T.c.version_id == version_id)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             ids = [r.id for r in conn.execute(select(_T.c.id).where(*where))]
             if not ids:
                 return False

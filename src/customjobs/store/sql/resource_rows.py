@@ -17,6 +17,7 @@ from customjobs.domain.job import Operation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import TERMINAL, JobState
 from customjobs.store.base import Cursor
+from customjobs.store.sql.engine import write_transaction
 from customjobs.store.sql.filter_sql import Filtered, filter_clause
 from customjobs.store.sql.store import labels_by_id, newest_first, operation_row
 from customjobs.store.sql.tables import operations
@@ -42,7 +43,7 @@ class ResourceRows(Generic[T]):
         self.decode = decode
 
     def insert_row(self, values: dict[str, Any], labels: dict[str, str]) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(insert(self.table).values(**values))
             if labels:
                 rows = [{"job_id": values["id"], "key": k, "value": v} for k, v in labels.items()]
@@ -82,7 +83,7 @@ class ResourceRows(Generic[T]):
         if isinstance(values.get("state"), JobState):
             values["state"] = values["state"].value
         table = self.table
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             result = conn.execute(
                 update(table).where(table.c.id == row_id, table.c.revision == revision).values(**values)
             )
@@ -90,7 +91,7 @@ class ResourceRows(Generic[T]):
 
     def delete(self, row_id: int, operation: Operation) -> bool:
         """Delete a row that has ended and record its operation, in one transaction."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(self.labels).where(self.labels.c.job_id == row_id))
             result = conn.execute(
                 delete(self.table).where(self.table.c.id == row_id, self.table.c.state.in_(_TERMINAL))

@@ -33,6 +33,7 @@ from customjobs.domain.placement import JobAllocation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import TERMINAL, JobState
 from customjobs.store.base import Cursor, JobScope, StateChange
+from customjobs.store.sql.engine import write_transaction
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
 
@@ -54,7 +55,7 @@ class SqlStore:
     # jobs -----------------------------------------------------------------
 
     def insert_job(self, job_id: int, new: NewJob, state: JobState, now_us: int) -> Job:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 insert(custom_jobs).values(
                     id=job_id,
@@ -164,7 +165,7 @@ class SqlStore:
             "time_us": change.now_us,
             "message": change.message,
         }
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             if conn.execute(statement, params).rowcount != 1:
                 return False
             conn.execute(_INSERT_EVENT, event)
@@ -176,7 +177,7 @@ class SqlStore:
             raise ValueError(f"not runtime fields: {sorted(unknown)}")
         where: dict[str, Any] = {"id": job_id, "state": _ACTIVE if expected is None else expected.value}
         statement, params = _job_update(_runtime_columns(fields), where)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return bool(conn.execute(statement, params).rowcount == 1)
 
     def claim_attempt(
@@ -187,11 +188,11 @@ class SqlStore:
             values.update(_runtime_columns({"allocation": allocation}))
         where = {"id": job_id, "state": expected.value, "attempt": attempt, "handle_json": None}
         statement, params = _job_update(values, where)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return bool(conn.execute(statement, params).rowcount == 1)
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             result = conn.execute(
                 update(custom_jobs)
                 .where(
@@ -241,7 +242,7 @@ class SqlStore:
             ]
 
     def delete_job(self, job_id: int, operation: Operation, terminal: frozenset[JobState]) -> bool:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(job_labels).where(job_labels.c.job_id == job_id))
             conn.execute(delete(job_events).where(job_events.c.job_id == job_id))
             result = conn.execute(
@@ -258,7 +259,7 @@ class SqlStore:
     def delete_owned(self, owner: str, terminal: frozenset[JobState]) -> list[int]:
         """Delete the ended executions `owner` started (a deleted tuning job's trials); their ids."""
         ended = [s.value for s in terminal]
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             query = select(custom_jobs.c.id).where(
                 custom_jobs.c.owner == owner, custom_jobs.c.state.in_(ended)
             )
@@ -286,7 +287,7 @@ class SqlStore:
             return [_operation(r) for r in conn.execute(newest_first(query, operations, limit, after))]
 
     def delete_operation(self, op_id: int) -> bool:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return bool(conn.execute(delete(operations).where(operations.c.id == op_id)).rowcount == 1)
 
     # helpers ----------------------------------------------------------------
