@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
+
 POLL_S = 0.01
 DONE = {"SUCCEEDED", "FAILED", "STOPPED"}
 
@@ -34,3 +36,21 @@ class RayPeer:
 
     def all_done(self, ids: list[str]) -> bool:
         return all(self._status(job_id) in DONE for job_id in ids)
+
+
+def missing_ray_default() -> str | None:
+    """What this environment lacks to run Ray's job server (a dashboard module), or None."""
+    try:
+        from ray.dashboard.modules.job import job_head  # noqa: F401
+    except ImportError as exc:
+        return f"Ray's job server needs ray[default] ({exc}; bench/peers.sh up installs it)"
+    return None
+
+
+def not_answering(url: str) -> str | None:
+    """Why no Ray job server answers at `url` (a dashboard address), or None when one does."""
+    try:
+        httpx.get(url + "/api/version", timeout=2).raise_for_status()
+    except httpx.HTTPError as exc:
+        return f"no Ray job server answers at {url} ({exc})"
+    return None

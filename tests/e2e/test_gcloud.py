@@ -63,7 +63,9 @@ def run(
 def test_create_with_flags_then_describe_list_and_stream_logs(
     server: ServerProcess, gcloud: list[str], tmp_path: Path
 ) -> None:
-    script = "for i in 1 2 3; do echo step $i; done"
+    # The job ends when its primary does, and its workers are stopped then: the primary's
+    # second lets every worker print its lines first, also on the other node of a Ray cluster.
+    script = "for i in 1 2 3; do echo step $i; done; sleep 1"
     created = run(
         server,
         tmp_path,

@@ -175,8 +175,8 @@ def test_killing_the_worker_node_fails_a_job_naming_it_and_restarts_one_that_ask
     resilient_spec = job(
         "resilient", pool(again), pool(again), scheduling=av1.Scheduling(restart_job_on_worker_restart=True)
     )
-    # Small replicas: the restarted gang fits the surviving node at once. (A gang that must
-    # wait for placement holds the scheduler meanwhile: see README, "On a Ray cluster".)
+    # Small replicas: the restarted gang fits the surviving node at once (one that could not
+    # would wait QUEUED for its placement: test_placement_on_ray.py).
     for spec in (doomed_spec, resilient_spec):
         for worker_pool in spec.job_spec.worker_pool_specs:
             worker_pool.machine_spec.machine_type = "n1-standard-1"
@@ -226,7 +226,7 @@ def test_an_unreachable_cluster_stops_the_server_at_once_saying_where(tmp_path: 
     assert f"Error: cannot connect to the Ray cluster at 127.0.0.1:{port}" in done.stderr
 
 
-def test_cancel_stops_every_replica_then_removes_its_actors_and_placement_group(
+def test_cancel_stops_every_replica_then_drops_it_from_its_agent_and_removes_the_placement_group(
     server: ServerProcess, ray_cluster: RayCluster
 ) -> None:
     marker = f"{uuid.uuid4().int % 10**6}.5"
@@ -237,7 +237,7 @@ def test_cancel_stops_every_replica_then_removes_its_actors_and_placement_group(
     job_id = created.name.rsplit("/", 1)[1]
     group = f"customjobs-job-{job_id}-attempt-1"
     assert ray_cluster.placement_group_state(group) == "CREATED"
-    assert ray_cluster.actor_exists(f"{group}-workerpool1-1")
+    assert f"{group}-workerpool1-1" in ray_cluster.hosted_replicas()
     deadline = time.monotonic() + 30
     while len(processes_with(f"sleep {marker}")) < 3:
         assert time.monotonic() < deadline
@@ -248,7 +248,7 @@ def test_cancel_stops_every_replica_then_removes_its_actors_and_placement_group(
     assert done.state == av1.JobState.JOB_STATE_CANCELLED
     assert processes_with(f"sleep {marker}") == []
     assert ray_cluster.placement_group_state(group) == "REMOVED"
-    assert not ray_cluster.actor_exists(f"{group}-workerpool1-1")
+    assert not [k for k in ray_cluster.hosted_replicas() if k.startswith(f"{group}-")]
     # The attempt's files on the nodes went with it (its log is home); the job's folders stay.
     assert list((ray_cluster.temp_dir / "nodes").glob(f"*/job-{job_id}/venv"))
     assert list((ray_cluster.temp_dir / "nodes").glob(f"*/job-{job_id}/attempt-1")) == []

@@ -18,7 +18,8 @@ from e2e.test_containers import podman_ready, sh  # noqa: F401  (podman_ready: t
 from e2e.vertex import PARENT, job, rest_client, wait_for
 from support import podman
 from support.ray_cluster import RayCluster, ray_server, running_cluster
-from support.server import ServerProcess
+from support.server import ServerProcess, processes_with
+from support.terminal import ShellClient, shell_url
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(podman.SETUP_TIMEOUT_S + 180)]
 
@@ -103,3 +104,33 @@ def test_an_image_missing_on_the_node_fails_naming_it(client: av1.JobServiceClie
     done = wait_for(client, created.name, timeout_s=60)
     assert done.state == av1.JobState.JOB_STATE_FAILED
     assert "localhost/not-here:1 was not found by podman on Ray node" in done.error.message
+
+
+def test_shell_execs_into_the_replicas_container_on_its_node(
+    client: av1.JobServiceClient, server: ServerProcess
+) -> None:
+    spec = job("cshell", sh("echo ready; sleep 600", env={"INSIDE": "the-container"}), enable_web_access=True)
+    created = client.create_custom_job(parent=PARENT, custom_job=spec)
+    job_id = created.name.rsplit("/", 1)[1]
+    wait_for(client, created.name, {av1.JobState.JOB_STATE_RUNNING}, timeout_s=90)
+    shell = ShellClient(shell_url(server.url, job_id, "workerpool0-0"))
+    try:
+        shell.read_until("workerpool0-0$ ")
+        shell.send(b"echo inside=$INSIDE; echo pid1=$(tr '\\0' ' ' < /proc/1/cmdline)\n")
+        shell.read_until("inside=the-container")
+        shell.read_until("pid1=sleep 600")  # pid 1 of the container, not of the node
+        shell.send(b"sleep 4734 &\n")
+        deadline = time.monotonic() + 10
+        while not processes_with("sleep 4734"):
+            assert time.monotonic() < deadline, "the sleep started in the container never ran"
+            time.sleep(0.05)
+    finally:
+        shell.close()
+    # Found by the shell's token inside the container, and ended there by the node's host.
+    deadline = time.monotonic() + 15
+    while processes_with("sleep 4734"):
+        assert time.monotonic() < deadline, "closing the shell left its process in the container"
+        time.sleep(0.1)
+    assert client.get_custom_job(name=created.name).state == av1.JobState.JOB_STATE_RUNNING
+    client.cancel_custom_job(name=created.name)
+    assert wait_for(client, created.name, timeout_s=60).state == av1.JobState.JOB_STATE_CANCELLED

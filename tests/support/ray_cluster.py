@@ -6,7 +6,13 @@ CLUSTER_SPEC and MASTER_ADDR carry two different node addresses. The head is tol
 notice a dead node within about 2 s (health checks every 0.5 s), so a test that kills
 the worker's raylet can state a tight bound. Everything lives under a temporary folder of
 its own; stop() kills exactly this cluster's processes, never another Ray on the machine.
-Used by tests/on_ray and by bench/b8_ray.py.
+Used by tests/on_ray and by bench/b8_ray_backend.py.
+
+By default the head has no dashboard (`--include-dashboard=false`), as the tests want.
+`RayCluster(dashboard=True)` starts it, and with it Ray's job server, on 127.0.0.1 at a
+free port (`dashboard_url`), which `ray.job_submission.JobSubmissionClient` talks to; it
+needs `ray[default]`. The benchmark also asks for more logical CPU and memory per node
+(`node_cpus`, `node_memory_bytes`), as its servers declare a large capacity.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,18 +53,55 @@ def _ray() -> str:
 
 
 class RayCluster:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        dashboard: bool = False,
+        node_cpus: int = NODE_CPUS,
+        node_memory_bytes: int = NODE_MEMORY_BYTES,
+    ) -> None:
         # Short: Ray puts unix sockets under it, and their paths are limited to 107 bytes.
         self.temp_dir = Path(tempfile.mkdtemp(prefix="cjr-", dir="/tmp"))
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.node_cpus = node_cpus
+        self.node_memory_bytes = node_memory_bytes
+        self.dashboard_port = free_port() if dashboard else None
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The head's dashboard and job server (`dashboard=True` only), e.g. for Ray Jobs."""
+        return None if self.dashboard_port is None else f"http://127.0.0.1:{self.dashboard_port}"
 
     def start(self) -> None:
+        if self.dashboard_port is None:
+            dashboard: tuple[str, ...] = ("--include-dashboard=false",)
+        else:
+            dashboard = (
+                "--include-dashboard=true", "--dashboard-host=127.0.0.1",
+                f"--dashboard-port={self.dashboard_port}",
+            )  # fmt: skip
         self._ray_start(
-            "--head", "--node-ip-address=127.0.0.1", f"--port={self.port}", "--include-dashboard=false",
+            "--head", "--node-ip-address=127.0.0.1", f"--port={self.port}", *dashboard,
             f"--ray-client-server-port={free_port()}", f"--system-config={json.dumps(HEALTH_CHECKS)}",
         )  # fmt: skip
+        if self.dashboard_url is not None:
+            self.wait_for_dashboard()
         self.start_worker()
+
+    def wait_for_dashboard(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Until the head's dashboard answers `/api/version` (the job server is one of its modules)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.dashboard_url}/api/version", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Ray dashboard at {self.dashboard_url} did not answer")
+            time.sleep(0.5)
 
     def start_worker(self) -> None:
         self._ray_start(f"--address={self.address}", f"--node-ip-address={WORKER_IP}")
@@ -63,7 +109,7 @@ class RayCluster:
 
     def _ray_start(self, *args: str) -> None:
         argv = [
-            _ray(), "start", *args, f"--num-cpus={NODE_CPUS}", f"--memory={NODE_MEMORY_BYTES}",
+            _ray(), "start", *args, f"--num-cpus={self.node_cpus}", f"--memory={self.node_memory_bytes}",
             f"--temp-dir={self.temp_dir}", f"--dashboard-agent-listen-port={free_port()}",
             "--disable-usage-stats",
         ]  # fmt: skip
@@ -102,6 +148,13 @@ class RayCluster:
 
     def actor_exists(self, name: str) -> bool:
         return bool(self.ask(f"[n for n in ray.util.list_named_actors() if n == {name!r}]"))
+
+    def hosted_replicas(self) -> list[str]:
+        """The replica keys every node's customjobs agent hosts now (agent.py)."""
+        agents = "[n for n in ray.util.list_named_actors() if n.startswith('customjobs-agent-')]"
+        answer = self.ask(f"sorted(k for n in {agents} for k in ray.get(ray.get_actor(n).keys.remote()))")
+        assert isinstance(answer, list)
+        return [str(k) for k in answer]
 
     def wait_for_nodes(self, count: int, timeout_s: float = START_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout_s
@@ -143,7 +196,7 @@ class RayCluster:
                 with contextlib.suppress(ProcessLookupError):
                     # A replica's keeper takes its whole process group along: the replica's
                     # command line does not name this cluster, its keeper's does.
-                    if b"customjobs.execution.backends.local.keeper" in _cmdline(pid):
+                    if re.search(rb"customjobs[./]execution[./]backends[./]local[./]keeper", _cmdline(pid)):
                         os.killpg(os.getpgid(pid), sig)
                     os.kill(pid, sig)
             time.sleep(1.0)

@@ -1,10 +1,11 @@
 """enableDashboardAccess: /customjobs/dashboard/{job_id}/... proxied to the primary replica.
 
-The primary replica serves its dashboard on AIP_HTTP_HANDLER_PORT (a loopback port the
-backend chose at launch); this proxies HTTP to it, streaming both ways, for as long as the
-job lists the dashboard in its webAccessUris. Redirects to an absolute path are kept under
-the prefix, and the prefix is passed on as X-Forwarded-Prefix for apps that can use it.
-Served to this machine only, as shells are (local_only.py).
+The primary replica serves its dashboard on AIP_HTTP_HANDLER_PORT (a port the backend chose
+at launch: on this machine's loopback, or free on the primary's Ray node, where the app
+must listen on the node's address); this proxies HTTP to it, streaming both ways, for as
+long as the job lists the dashboard in its webAccessUris. Redirects to an absolute path are
+kept under the prefix, and the prefix is passed on as X-Forwarded-Prefix for apps that can
+use it. Served to this machine only, as shells are (local_only.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from customjobs.api.rest.auth import refused_job
 from customjobs.api.rest.common import call, error_response
 from customjobs.api.rest.local_only import refusal
 from customjobs.errors import ApiError
-from customjobs.execution.backends.base import dashboard_port
+from customjobs.execution.backends.base import dashboard_host, dashboard_port
 from customjobs.runtime import Runtime
 from customjobs.security.permissions import SHELL_OPEN
 from customjobs.webaccess.uris import DASHBOARD_PATH, DASHBOARD_SUFFIX
@@ -63,14 +64,15 @@ class DashboardProxy:
         denied = await refused_job(request, SHELL_OPEN, request.path_params["job_id"], self.rt.store.get_job)
         if denied is not None:  # with authentication on: a role in the job's project
             return error_response(denied)
-        port = await self._port(request.path_params["job_id"])
-        if port is None:
+        where = await self._where(request.path_params["job_id"])
+        if where is None:
             return PlainTextResponse(
                 "This job has no dashboard now: it needs jobSpec.enableDashboardAccess, and to be running.",
                 status_code=404,
             )
         prefix = f"{DASHBOARD_PATH}/{request.path_params['job_id']}"
-        target = f"http://127.0.0.1:{port}/{request.path_params['path']}"
+        host, port = where
+        target = f"http://{host}:{port}/{request.path_params['path']}"
         url = httpx.URL(target, query=request.url.query.encode())
         # The caller's credentials are this server's business, never the job's.
         headers = {
@@ -84,7 +86,8 @@ class DashboardProxy:
         except httpx.HTTPError as exc:
             await client.aclose()
             return PlainTextResponse(
-                f"The dashboard (port {port} of the primary replica) does not answer: {exc}", status_code=502
+                f"The dashboard (port {port} of the primary replica, on {host}) does not answer: {exc}",
+                status_code=502,
             )
         out_headers = _forwarded(response.headers)
         location = out_headers.get("location", "")
@@ -102,7 +105,8 @@ class DashboardProxy:
             background=BackgroundTask(close),
         )
 
-    async def _port(self, job_text: str) -> int | None:
+    async def _where(self, job_text: str) -> tuple[str, int] | None:
+        """The primary's dashboard as (host, port), while the job lists it."""
         try:
             job_id = names.parse_id(job_text)
         except ApiError:
@@ -112,4 +116,5 @@ class DashboardProxy:
             return None
         if not any(key.endswith(DASHBOARD_SUFFIX) for key in job.web_access_uris):
             return None
-        return dashboard_port(job.handle)
+        port = dashboard_port(job.handle)
+        return None if port is None else (dashboard_host(job.handle), port)

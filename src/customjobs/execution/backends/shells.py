@@ -64,6 +64,12 @@ def process_shell(handle: Handle, replica: str) -> ShellCommand:
     pid, prefix = int(entry["pid"]), Path(str(entry["prefix"]))
     if read_exit(prefix) is not None or not procfs.is_alive(pid, _started_s(handle)):
         raise ShellUnavailable(f"The replica {replica} is not running.")
+    return shell_like_process(pid, replica)
+
+
+def shell_like_process(pid: int, replica: str) -> ShellCommand:
+    """A host shell with the environment and working directory process `pid` started with
+    (a replica's wrapper or keeper: what the replica itself got)."""
     try:
         env = _read_environ(pid)
         cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
@@ -82,6 +88,11 @@ def container_shell(cli: ContainerCli, handle: Handle, replica: str) -> ShellCom
     state = cli.states([container]).get(container)
     if state is None or not state.running:
         raise ShellUnavailable(f"The container of replica {replica} is not running.")
+    return container_exec_shell(cli, container, replica)
+
+
+def container_exec_shell(cli: ContainerCli, container: str, replica: str) -> ShellCommand:
+    """`exec -it` into a running container (the caller checked it runs)."""
     argv = cli.argv(
         "exec", "--interactive", "--tty", "--env", SHELL_SESSION_ENV, "--env", f"TERM={DEFAULT_TERM}"
     )

@@ -1,19 +1,20 @@
-"""A replica's keeper on a Ray node: runs the command, and takes it down with its actor.
+"""A replica's keeper on a Ray node: runs the command, and takes it down with its agent.
 
-`python -m customjobs.execution.backends.local.keeper WATCH_PID PREFIX CLEANUP -- ARGV...`
+`python -I -S .../customjobs/execution/backends/local/keeper.py WATCH_PID PREFIX CLEANUP -- ARGV...`
+(or `python -m customjobs.execution.backends.local.keeper ...`)
 
-The Ray backend's replica actor (ray_replica.py) starts the user's command through this
-program, in a session of its own, so one signal to the process group reaches the whole
-tree. The keeper first forks and lets its parent exit: Ray kills a worker's direct
-children when the worker dies, and a keeper killed that way could not clean up. The
-parent writes the forked keeper's pid to PREFIX.pid before it exits (so the actor always
+The Ray backend's node agent (ray/agent.py, ray/replica.py) starts the user's command
+through this program, in a session of its own, so one signal to the process group reaches
+the whole tree. The keeper first forks and lets its parent exit: Ray kills a worker's
+direct children when the worker dies, and a keeper killed that way could not clean up. The
+parent writes the forked keeper's pid to PREFIX.pid before it exits (so the agent always
 knows which process to watch), and the keeper, in the same process group, runs the
 command and:
 - writes the command's exit status, shell-style (128+N for signal N), to PREFIX.exit
   (atomically), as wrapper.py does for the local backends, so exit codes and failure
   messages read exactly the same;
-- watches WATCH_PID, the actor's process: when it is gone (its node's raylet was killed,
-  the actor was killed), it stops the whole group, and runs CLEANUP (a JSON list: a
+- watches WATCH_PID, the agent's process: when it is gone (its node's raylet was killed,
+  the agent was killed), it stops the whole group, and runs CLEANUP (a JSON list: a
   command, e.g. `podman rm -f NAME` for a container, which outlives its client; [] for
   none), so no replica outlives what Ray says is gone.
 
@@ -30,13 +31,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-# How often the keeper checks that the actor that started it is still alive.
+# How often the keeper checks that the agent that started it is still alive.
 WATCH_INTERVAL_S = 0.5
-# After the actor is gone: SIGTERM to the group, then SIGKILL this much later.
+# After the agent is gone: SIGTERM to the group, then SIGKILL this much later.
 ORPHAN_GRACE_S = 2.0
 # How long CLEANUP may take.
 CLEANUP_TIMEOUT_S = 60.0
-# What the keeper reports when it stopped its replica because the actor was gone.
+# What the keeper reports when it stopped its replica because the agent was gone.
 ORPHANED_EXIT = 137
 
 
@@ -86,7 +87,7 @@ def run(watch_pid: int, exit_file: Path, argv: list[str], cleanup: list[str]) ->
 
 
 def _take_down_group(child: subprocess.Popen[bytes], exit_file: Path, cleanup: list[str]) -> None:
-    print("customjobs: the replica's Ray actor is gone; stopping the replica", file=sys.stderr, flush=True)
+    print("customjobs: the replica's Ray host is gone; stopping the replica", file=sys.stderr, flush=True)
     group = os.getpgrp()
     os.killpg(group, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -108,7 +109,7 @@ def main() -> None:
         )
         sys.exit(2)
     prefix = args[1]
-    # The parent exits at once (the actor reaps it); the keeper goes on in the same group.
+    # The parent exits at once (the agent reaps it); the keeper goes on in the same group.
     child = os.fork()
     if child != 0:
         _write(Path(f"{prefix}.pid"), child)

@@ -12,8 +12,10 @@ no news of them) and timeouts still apply; once the cluster has not answered for
 FAILED saying so instead of waiting forever. A cluster that comes back after a restart of
 its head has lost its actors, and their jobs fail naming each lost replica.
 
-The bridge runs RayBackend (ray_backend.py) and answers one call at a time over a pipe:
-(method, args) -> (True, value) or (False, exception). LaunchError crosses as itself.
+The bridge runs RayBackend (backend.py) and answers one call at a time over a pipe:
+(method, args) -> (True, value) or (False, exception). LaunchError and ShellUnavailable
+cross as themselves. A second, one-way pipe carries the backend's wake-ups (a replica
+ended: the scheduler should pass now, not at its next tick) to the server's `notify`.
 """
 
 from __future__ import annotations
@@ -54,14 +56,14 @@ class ClusterUnreachable(RuntimeError):
     """No bridge to the Ray cluster now; the scheduler tries again on its next pass."""
 
 
-def _bridge_main(conn: Connection, settings: Settings, log_level: int) -> None:
+def _bridge_main(conn: Connection, settings: Settings, log_level: int, wake: Connection) -> None:
     """The child: connect, say so, then answer calls until the pipe closes."""
     from customjobs.execution.backends.ray.backend import RayBackend
 
     # Its lines go to the server's stderr, as the server's own do.
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        backend = RayBackend(settings)
+        backend = RayBackend(settings, _waker(wake))
     except Exception as exc:
         conn.send((False, BackendUnavailable(str(exc))))
         return
@@ -73,10 +75,32 @@ def _bridge_main(conn: Connection, settings: Settings, log_level: int) -> None:
             return
         try:
             conn.send((True, getattr(backend, method)(*args)))
-        except LaunchError as exc:
+        except (LaunchError, ShellUnavailable) as exc:  # for the user, as they are
             conn.send((False, exc))
         except Exception as exc:  # for the scheduler's log; the bridge itself goes on
             conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def _waker(wake: Connection) -> Callable[[], None]:
+    """The child's notify: one byte to the server, from any thread (Ray calls it from its own)."""
+    lock = threading.Lock()
+
+    def notify() -> None:
+        with lock, contextlib.suppress(OSError):  # the server is gone: nobody to wake
+            wake.send_bytes(b"w")
+
+    return notify
+
+
+def _pass_wakes(wake: Connection, notify: Callable[[], None]) -> None:
+    """The server's side: every wake-up of one bridge, until that bridge ends."""
+    with wake:
+        while True:
+            try:
+                wake.recv_bytes()
+            except (EOFError, OSError):
+                return
+            notify()
 
 
 class RayBridge:
@@ -86,6 +110,7 @@ class RayBridge:
 
     def __init__(self, settings: Settings, notify: Callable[[], None] = lambda: None) -> None:
         self._settings = settings
+        self._notify = notify
         self._lock = threading.Lock()
         self._process: Any = None
         self._conn: Connection | None = None
@@ -101,6 +126,19 @@ class RayBridge:
         return self._detected
 
     # the ExecutionBackend protocol -----------------------------------------------------
+
+    def place(self, request: LaunchRequest) -> str | None:
+        try:
+            reason: str | None = self._call("place", request)
+        except ClusterUnreachable as exc:
+            return f"Waiting for the Ray cluster to place the job: {exc}."
+        return reason
+
+    def unplace(self, job_id: int, attempt: int) -> None:
+        try:
+            self._call("unplace", job_id, attempt)
+        except ClusterUnreachable as exc:
+            log.warning("job %s: its placement group is left on the Ray cluster: %s", job_id, exc)
 
     def start(self, request: LaunchRequest) -> Handle:
         handle: Handle = self._call("start", request, timeout_s=self._start_timeout_s)
@@ -137,7 +175,12 @@ class RayBridge:
             log.warning("job's actors and placement group left on the Ray cluster: %s", exc)
 
     def shell_command(self, handle: Handle, replica: str) -> ShellCommand:
-        raise ShellUnavailable("Interactive shells into replicas are not available on the Ray backend.")
+        """The relay command (shell_relay.py); the server runs it, not the bridge."""
+        try:
+            command: ShellCommand = self._call("shell_command", handle, replica)
+        except ClusterUnreachable as exc:
+            raise ShellUnavailable(f"No shell now: {exc}.") from exc
+        return command
 
     def close(self) -> None:
         """Disconnect; detached actors keep their replicas running for the next server."""
@@ -187,14 +230,19 @@ class RayBridge:
         self._last_spawn = time.monotonic()
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
+        wakes, waker = context.Pipe(duplex=False)
         process = context.Process(
             target=_bridge_main,
-            args=(child, self._settings, logging.getLogger().getEffectiveLevel()),
+            args=(child, self._settings, logging.getLogger().getEffectiveLevel(), waker),
             name="customjobs-ray-bridge",
             daemon=True,
         )
         process.start()
         child.close()
+        waker.close()  # the child's end: EOF here once the child is gone, and the thread ends
+        threading.Thread(
+            target=_pass_wakes, args=(wakes, self._notify), name="ray-bridge-wakes", daemon=True
+        ).start()
         ok, error = (False, BackendUnavailable("the Ray bridge did not start"))
         if parent.poll(CONNECT_TIMEOUT_S + 30):
             with contextlib.suppress(EOFError):  # it died before a word: "did not start"

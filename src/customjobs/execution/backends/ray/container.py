@@ -1,12 +1,12 @@
 """Containers on Ray nodes: `serve --backend ray --runtime podman|docker`.
 
-The replica's actor (ray_replica.py) runs `podman run` attached, under its keeper, on the
-node Ray picked, exactly as the container backend (container.py) does on this machine:
-host network (so CLUSTER_SPEC's node address and port are the container's), command and
+The replica's host on its node's agent (replica.py, agent.py) runs `podman run` attached,
+under its keeper, on the node Ray picked, exactly as the container backend (container.py)
+does on this machine: host network (so CLUSTER_SPEC's node address and port are the container's), command and
 args with Kubernetes semantics, the job's environment, the output folder and the buckets
 mounted, pythonPackageSpec in the executor image, the replica's CPU, memory and GPU limits.
 A container outlives a killed `run` client, so a stop also signals the container by name,
-cleanup removes it, and the keeper removes it when the actor dies.
+cleanup removes it, and the keeper removes it when the agent dies.
 
 Each node's container CLI is that node's: its images (pulled only with --container-pull),
 its configuration (the environment the Ray node was started with).

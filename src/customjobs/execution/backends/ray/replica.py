@@ -1,16 +1,18 @@
-"""One replica on a Ray node: the actor that starts it there and reports on it.
+"""One replica on a Ray node: the object that starts it there and reports on it.
 
-The Ray backend (ray_backend.py) places one `ReplicaHost` actor per replica in the job's
-placement group. The actor runs on the node Ray picked, so what it reports is that node's:
-its address, a port free on it, its GPUs (Ray sets CUDA_VISIBLE_DEVICES for the actor,
-and the replica inherits it). It then starts the replica exactly as the process backend
-would (the same argv, Python-package bootstrap and job environment, built here so every
-path is the node's own) under the keeper (keeper.py), in a process group of its own,
-output to a log file on the node. The server pulls that log home in chunks from an
-offset it keeps, so a restarted server, or a chunk lost in transit, never loses a line.
+The node's customjobs agent (agent.py) holds one `ReplicaHost` per replica that Ray placed
+on the node (a bundle of the job's placement group), so what it reports is that node's:
+its address, a port free on it, and the GPUs the agent handed it (gpus.py), which a host
+process gets in CUDA_VISIBLE_DEVICES and a container from its runtime. It starts the
+replica exactly as the process backend would (the same argv, Python-package bootstrap and
+job environment, built here so every path is the node's own) under the keeper
+(keeper.py), in a process group of its own, output to a log file on the node; the keeper
+watches the agent's process, so the replica dies with it. The server pulls that log home
+in chunks from an offset it keeps, so a restarted server, or a chunk lost in transit,
+never loses a line.
 
-Actors are detached and named (ray_backend.actor_name): they outlive the server, and a
-restarted server finds them again by name.
+The agent is detached and named, and keys its hosts by job, attempt and replica
+(backend.actor_name): they outlive the server, and a restarted server finds them again.
 """
 
 from __future__ import annotations
@@ -19,18 +21,23 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from customjobs.domain.placement import ReplicaAllocation
 from customjobs.domain.spec import LaunchSpec, PoolSpec
 from customjobs.execution.backends import procfs
+from customjobs.execution.backends.base import ShellCommand, ShellUnavailable
 from customjobs.execution.backends.containers.cli import ContainerCli
+from customjobs.execution.backends.local import keeper as keeper_program
 from customjobs.execution.backends.local.process_setup import ProcessOptions, job_environment, replica_argv
 from customjobs.execution.backends.local.wrapper import read_exit, read_pid
 from customjobs.execution.backends.ray.container import (
@@ -39,7 +46,13 @@ from customjobs.execution.backends.ray.container import (
     missing_image,
     node_grant,
 )
+from customjobs.execution.backends.ray.gpus import CUDA_VISIBLE_DEVICES
+from customjobs.execution.backends.ray.remote_shell import ShellSessions
+from customjobs.execution.backends.shells import container_exec_shell, shell_like_process
 from customjobs.execution.environment import ReplicaPlan
+
+# Guards each host's first shell: two opened at once must share one set of sessions.
+_SHELLS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,8 @@ class Placement:
     node_ip: str
     node_id: str
     port: int
+    # Another port free on the node: the primary's dashboard (AIP_HTTP_HANDLER_PORT), if asked.
+    http_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,15 +91,22 @@ class Progress:
     group_alive: bool
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("", 0))
-        return int(s.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free on this node now (held open together, so never the same twice)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)
+        ]
+        for s in sockets:
+            s.bind(("", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 class ReplicaHost:
-    def __init__(self, replica: str, node_root: str, job_id: int, attempt: int) -> None:
-        import ray  # only ever constructed inside a Ray worker
+    def __init__(
+        self, replica: str, node_root: str, job_id: int, attempt: int, gpu_ids: list[str] | None = None
+    ) -> None:
+        import ray  # only ever constructed inside a Ray worker (the node's agent)
 
         self._replica = replica
         self._node_id = ray.get_runtime_context().get_node_id()
@@ -102,9 +124,14 @@ class ReplicaHost:
         # A container replica's CLI and container name (ray_container.py); None for a process.
         self._cli: ContainerCli | None = None
         self._container: str | None = None
+        # The node's devices the agent handed this replica (gpus.py); None: what Ray set.
+        self._gpu_ids = gpu_ids
+        # cleanup() found nothing of it running and removed its files.
+        self._cleaned = False
 
     def placement(self) -> Placement:
-        return Placement(self._node_ip, self._node_id, free_port())
+        port, http_port = free_ports(2)
+        return Placement(self._node_ip, self._node_id, port, http_port)
 
     def start(self, what: ReplicaStart) -> str | None:
         """Start the replica; None, or why it could not start (for the user)."""
@@ -126,8 +153,10 @@ class ReplicaHost:
                 env = dict(os.environ)  # the node's own, for its container CLI; the job's is in argv
             cwd = self._attempt_dir / f"{plan.name}.cwd"
             cwd.mkdir(exist_ok=True)
+            # The keeper is stdlib only: run as a file without `site` (-I -S), it starts in half
+            # the time `-m` takes (no .pth files, no package imports) and the replica sooner.
             keeper = [
-                *(sys.executable, "-m", "customjobs.execution.backends.local.keeper"),
+                *(sys.executable, "-I", "-S", keeper_program.__file__),
                 *(str(os.getpid()), str(self._prefix), json.dumps(cleanup), "--"),
             ]
             with open(self._log, "ab") as out:
@@ -152,14 +181,17 @@ class ReplicaHost:
         with open(self._job_dir / "environment.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             job_env = job_environment(self._job_dir, what.options, os.environ.get("PATH", ""))
-        return argv, {**os.environ, **job_env, **what.plan.env}
+        # The replica's own devices, "" for none: the agent's environment shows the whole node's.
+        gpus = {} if self._gpu_ids is None else {CUDA_VISIBLE_DEVICES: ",".join(self._gpu_ids)}
+        return argv, {**os.environ, **job_env, **gpus, **what.plan.env}
 
     def _container_run(self, what: ReplicaStart) -> tuple[list[str], list[str]]:
         """`run` of the replica's container, and the command that removes it."""
         import ray
 
         assert what.container is not None
-        gpus = [int(i) for i in ray.get_gpu_ids() if str(i).isdigit()]
+        given = ray.get_gpu_ids() if self._gpu_ids is None else self._gpu_ids
+        gpus = [int(i) for i in given if str(i).isdigit()]
         replica = container_replica(
             what.container, what.spec, self._job_id, self._attempt, what.plan, what.pool,
             node_grant(what.grant, gpus), self._attempt_dir / "packages",
@@ -172,7 +204,10 @@ class ReplicaHost:
     def started(self) -> bool:
         return self._proc is not None
 
-    def poll(self, offset: int, limit: int) -> Progress:
+    def poll(self, offset: int, limit: int, wait_s: float = 0.0) -> Progress:
+        """The log after `offset`, and the exit status once there is one. With `wait_s`, the
+        answer waits that long for the keeper to end, so the server hears of an exit at once."""
+        self._await_keeper(wait_s)
         # The exit status first: a log read after it holds every line the replica wrote.
         code = self._exit_code()
         try:
@@ -183,6 +218,25 @@ class ReplicaHost:
             chunk = b""
         more = len(chunk) > limit
         return Progress(chunk[:limit], code, more, self._group_alive())
+
+    def _await_keeper(self, wait_s: float) -> None:
+        """Until the keeper has ended, or `wait_s`: a pidfd wakes this on its exit, no polling."""
+        if self._proc is None or wait_s <= 0:
+            return
+        deadline = time.monotonic() + wait_s
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(wait_s)  # the launcher: it writes the keeper's pid, then exits
+        keeper = read_pid(self._prefix)
+        if keeper is None:
+            return
+        try:  # until it is gone, not just until its exit file: it still counts as the group's
+            fd = os.pidfd_open(keeper[0])
+        except OSError:  # ended already
+            return
+        try:
+            select.select([fd], [], [], max(deadline - time.monotonic(), 0.0))
+        finally:
+            os.close(fd)
 
     def _keeper_alive(self) -> bool:
         """The launcher, until it exits; then the keeper it forked (its pid file is written
@@ -212,6 +266,7 @@ class ReplicaHost:
         if self._cli is not None and self._container is not None:
             self._cli.remove([self._container])
         shutil.rmtree(self._attempt_dir, ignore_errors=True)
+        self._cleaned = True
 
     def stop(self, force: bool) -> None:
         # The container first: it outlives a `run` client killed outright.
@@ -220,6 +275,13 @@ class ReplicaHost:
         if self._proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, signal.SIGKILL if force else signal.SIGTERM)
+
+    def close(self) -> None:
+        """Its agent drops it: kill what is left of it. The keeper watches the agent, which
+        stays, so nothing else would end a replica that was not stopped."""
+        # Cleaned up: nothing of it was left then (and asking a container CLI again costs).
+        if not self._cleaned and self._group_alive():
+            self.stop(True)
 
     def _group_alive(self) -> bool:
         """Some process of the replica is left: the keeper, what the command left behind, or
@@ -235,3 +297,43 @@ class ReplicaHost:
         self._cli.remove([self._container])
         state = self._cli.states([self._container]).get(self._container)
         return state is not None and state.running
+
+    # web-access shells (remote_shell.py; the server's relay is shell_relay.py) -------------
+
+    def shell_open(self, cols: int, rows: int) -> str:
+        """Open a shell on this node with what the replica got (its environment and working
+        directory, or its container); the session's id for the calls below."""
+        return self._shell_sessions().open(self._shell_command(), cols, rows)
+
+    def shell_write(self, session: str, data: bytes) -> None:
+        self._shell_sessions().write(session, data)
+
+    def shell_read(self, session: str, timeout_s: float) -> bytes | None:
+        return self._shell_sessions().read(session, timeout_s)
+
+    def shell_resize(self, session: str, cols: int, rows: int) -> None:
+        self._shell_sessions().resize(session, cols, rows)
+
+    def shell_close(self, session: str) -> None:
+        """End the shell and everything it started; the replica runs on."""
+        self._shell_sessions().close(session)
+
+    def _shell_sessions(self) -> ShellSessions:
+        # Made on first use (under a lock: the agent runs calls in threads), so hosts
+        # started before shells existed need nothing new.
+        with _SHELLS_LOCK:
+            sessions: ShellSessions | None = getattr(self, "_shells", None)
+            if sessions is None:
+                sessions = self._shells = ShellSessions()
+        return sessions
+
+    def _shell_command(self) -> ShellCommand:
+        if self._exit_code() is not None or not self._keeper_alive():
+            raise ShellUnavailable(f"The replica {self._replica} is not running.")
+        if self._cli is not None and self._container is not None:
+            return container_exec_shell(self._cli, self._container, self._replica)
+        keeper = read_pid(self._prefix)
+        if keeper is None:
+            raise ShellUnavailable(f"The replica {self._replica} has not started yet.")
+        # The keeper was started with the replica's environment and in its directory.
+        return shell_like_process(keeper[0], self._replica)
