@@ -8,7 +8,6 @@ children of the container runtime, not of the server, and are found by the shell
 from __future__ import annotations
 
 import shlex
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +15,7 @@ from google.cloud import aiplatform_v1 as av1
 
 from e2e.vertex import PARENT, job, rest_client, wait_for
 from support import podman
-from support.server import ServerProcess, processes_with
+from support.server import ServerProcess, wait_processes
 from support.terminal import ShellClient, shell_url
 
 pytestmark = pytest.mark.timeout(podman.SETUP_TIMEOUT_S + 120)
@@ -72,16 +71,10 @@ def test_shell_execs_into_the_replicas_container(server: ServerProcess) -> None:
             shell.send(b"echo $CLUSTER_SPEC\n")
             shell.read_until('"workerpool0"')
             shell.send(b"sleep 4733 &\n")
-            deadline = time.monotonic() + 10
-            while not processes_with("sleep 4733"):
-                assert time.monotonic() < deadline, "the sleep started in the container never ran"
-                time.sleep(0.05)
+            wait_processes("sleep 4733", True, "the sleep started in the container never ran", 10)
         finally:
             shell.close()
-        deadline = time.monotonic() + 15
-        while processes_with("sleep 4733"):
-            assert time.monotonic() < deadline, "closing the shell left its process in the container"
-            time.sleep(0.1)
+        wait_processes("sleep 4733", False, "closing the shell left its process in the container", 15)
         assert client.get_custom_job(name=created.name).state == av1.JobState.JOB_STATE_RUNNING
         client.cancel_custom_job(name=created.name)
         assert wait_for(client, created.name, timeout_s=60).state == av1.JobState.JOB_STATE_CANCELLED

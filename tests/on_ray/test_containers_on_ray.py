@@ -18,7 +18,7 @@ from e2e.test_containers import podman_ready, sh  # noqa: F401  (podman_ready: t
 from e2e.vertex import PARENT, job, rest_client, wait_for
 from support import podman
 from support.ray_cluster import RayCluster, ray_server, running_cluster
-from support.server import ServerProcess, processes_with
+from support.server import ServerProcess, wait_processes
 from support.terminal import ShellClient, shell_url
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(podman.SETUP_TIMEOUT_S + 180)]
@@ -120,17 +120,11 @@ def test_shell_execs_into_the_replicas_container_on_its_node(
         shell.read_until("inside=the-container")
         shell.read_until("pid1=sleep 600")  # pid 1 of the container, not of the node
         shell.send(b"sleep 4734 &\n")
-        deadline = time.monotonic() + 10
-        while not processes_with("sleep 4734"):
-            assert time.monotonic() < deadline, "the sleep started in the container never ran"
-            time.sleep(0.05)
+        wait_processes("sleep 4734", True, "the sleep started in the container never ran", 10)
     finally:
         shell.close()
     # Found by the shell's token inside the container, and ended there by the node's host.
-    deadline = time.monotonic() + 15
-    while processes_with("sleep 4734"):
-        assert time.monotonic() < deadline, "closing the shell left its process in the container"
-        time.sleep(0.1)
+    wait_processes("sleep 4734", False, "closing the shell left its process in the container", 15)
     assert client.get_custom_job(name=created.name).state == av1.JobState.JOB_STATE_RUNNING
     client.cancel_custom_job(name=created.name)
     assert wait_for(client, created.name, timeout_s=60).state == av1.JobState.JOB_STATE_CANCELLED

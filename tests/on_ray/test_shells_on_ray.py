@@ -21,7 +21,7 @@ from google.cloud import aiplatform_v1 as av1
 from e2e.python_packages import job_log
 from e2e.vertex import PARENT, job, pool, rest_client, wait_for
 from support.ray_cluster import WORKER_IP, RayCluster
-from support.server import ServerProcess, processes_with
+from support.server import ServerProcess, wait_processes
 from support.terminal import ShellClient, shell_url
 
 RUNNING = {av1.JobState.JOB_STATE_RUNNING}
@@ -48,13 +48,6 @@ def _ancestors(pid: int) -> list[int]:
         pid = int(stat[stat.rindex(")") + 2 :].split()[1])
         chain.append(pid)
     return chain
-
-
-def _wait_gone(marker: str, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while processes_with(marker):
-        assert time.monotonic() < deadline, f"{marker!r} still running: {processes_with(marker)}"
-        time.sleep(0.1)
 
 
 def _running(client: av1.JobServiceClient, spec: av1.CustomJob) -> av1.CustomJob:
@@ -105,15 +98,12 @@ def test_shell_runs_on_the_replicas_node_with_its_environment_and_ends_on_close(
         shell.read_until("40 120")
         shell.send(b"sleep 4323 &\n")
         shell.read_until(f"{replica}$ ")
-        deadline = time.monotonic() + 10
-        while not processes_with("sleep 4323"):
-            assert time.monotonic() < deadline, "the shell's background job never started"
-            time.sleep(0.05)
+        wait_processes("sleep 4323", True, "the shell's background job never started", 10)
     finally:
         shell.close()
     # Closing the page ends the relay, the node's shell and what it started; never the replica.
-    _wait_gone("sleep 4323")
-    _wait_gone("shell_relay")
+    wait_processes("sleep 4323", False, "still running after the shell closed", 15)
+    wait_processes("shell_relay", False, "still running after the shell closed", 15)
     time.sleep(1.0)
     assert client.get_custom_job(name=running.name).state == av1.JobState.JOB_STATE_RUNNING
     shell = ShellClient(shell_url(server.url, job_id, replica))
@@ -123,7 +113,7 @@ def test_shell_runs_on_the_replicas_node_with_its_environment_and_ends_on_close(
         assert shell.wait_closed() is not None
     finally:
         shell.close()
-    _wait_gone("shell_relay")
+    wait_processes("shell_relay", False, "still running after the shell closed", 15)
     client.cancel_custom_job(name=running.name)
     wait_for(client, running.name, timeout_s=60)
 

@@ -81,3 +81,11 @@ def processes_with(marker: str) -> list[int]:
         if marker in cmdline and state != "Z" and int(entry.name) != os.getpid():
             found.append(int(entry.name))
     return found
+
+
+def wait_processes(marker: str, running: bool, why: str, timeout_s: float) -> None:
+    """Until some live process's command line contains `marker` (running) or none does."""
+    deadline = time.monotonic() + timeout_s
+    while bool(processes_with(marker)) != running:
+        assert time.monotonic() < deadline, f"{why}: {marker!r} {processes_with(marker)}"
+        time.sleep(0.05)
