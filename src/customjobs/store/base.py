@@ -76,6 +76,11 @@ class JobScope:
 
 
 class Store(Protocol):
+    # True where a read by key is answered from a local file and never waits on a writer
+    # or the network (SQLite in WAL mode): the REST layer may make it on the event loop,
+    # where it costs less than the hop to a worker thread.
+    reads_are_local: bool
+
     def insert_job(self, job_id: int, new: NewJob, state: JobState, now_us: int) -> Job: ...
 
     def get_job(self, job_id: int) -> Job | None: ...

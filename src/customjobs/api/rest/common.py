@@ -91,3 +91,12 @@ def int_query(request: Request, *names_: str) -> int:
 async def call(fn: Callable[..., T], *args: Any) -> T:
     """Run blocking service code off the event loop."""
     return await run_in_threadpool(fn, *args)
+
+
+async def read(inline: bool, fn: Callable[..., T], *args: Any) -> T:
+    """A read of one resource by name: on the event loop where the store reads a local file
+    that never makes a reader wait (`Store.reads_are_local`: the hop to a worker thread and
+    back costs several times the read), else off it like `call`."""
+    if inline:
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)

@@ -15,6 +15,7 @@ from customjobs.api.rest.common import (
     json_response,
     parent_path,
     query,
+    read,
 )
 from customjobs.api.vertex import VertexApi
 from customjobs.resources.custom_jobs import codec, queue_status
@@ -30,6 +31,7 @@ def _name(request: Request) -> str:
 class JobHandlers:
     def __init__(self, api: VertexApi) -> None:
         self.api = api
+        self.inline_reads = api.rt.store.reads_are_local
 
     async def create(self, request: Request) -> Response:
         check_params(request)
@@ -40,8 +42,8 @@ class JobHandlers:
 
     async def get(self, request: Request) -> Response:
         check_params(request)
-        job = await call(self.api.get_custom_job, request.path_params["version"], _name(request))
-        data = codec.to_dict(job)
+        version = request.path_params["version"]
+        data = await read(self.inline_reads, self.api.get_custom_job_json, version, _name(request))
         await self._queue_status([data])
         return json_response(data)
 

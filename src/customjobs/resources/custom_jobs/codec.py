@@ -7,6 +7,7 @@ int64 as strings, enum names, RFC 3339 timestamps.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -18,6 +19,7 @@ from google.protobuf.message import Message
 
 from customjobs import names
 from customjobs.domain.job import Job, NewJob
+from customjobs.domain.states import JobState
 from customjobs.errors import FieldViolation, InvalidArgument
 from customjobs.resources.custom_jobs.validation import validate_custom_job
 from customjobs.wire.job_status import set_job_status
@@ -38,6 +40,8 @@ _OUTPUT_ONLY = (
 DEFAULT_BOOT_DISK_TYPE = "pd-ssd"
 # Parsed specs kept for rendering: listing pages and polling clients reread the same jobs.
 SPEC_CACHE_SIZE = 4096
+# Rendered answers kept for polled jobs (job_dict), a few kB each.
+ANSWER_CACHE_SIZE = 1024
 DEFAULT_BOOT_DISK_SIZE_GB = 100
 
 _UNKNOWN_FIELD = re.compile(r'has no field named "([^"]+)" at "([^"]+)"')
@@ -150,13 +154,65 @@ def _parsed_spec(version: str, spec_json: str) -> Message:
     return message
 
 
-def job_message(job: Job, version: str) -> Message:
+@dataclasses.dataclass(frozen=True)
+class _Shown:
+    """All of a job that its message shows, and nothing else: two equal ones render the same
+    answer, so it keys the cache of rendered answers below."""
+
+    id: int
+    project: str
+    location: str
+    spec_json: str
+    state: JobState
+    create_us: int
+    update_us: int
+    start_us: int | None
+    end_us: int | None
+    error_code: int | None
+    error_message: str | None
+    web_access_uris: tuple[tuple[str, str], ...]
+
+
+def _shown(job: Job) -> _Shown:
+    return _Shown(
+        job.id,
+        job.project,
+        job.location,
+        job.spec_json,
+        job.state,
+        job.create_us,
+        job.update_us,
+        job.start_us,
+        job.end_us,
+        job.error_code,
+        job.error_message,
+        tuple(sorted(job.web_access_uris.items())),
+    )
+
+
+def _message(shown: _Shown, version: str) -> Message:
     message = types_for(version).custom_job()
-    message.CopyFrom(_parsed_spec(version, job.spec_json))
-    message.name = names.job_name(job.project, job.location, job.id)
-    set_job_status(message, job)
-    message.web_access_uris.update(job.web_access_uris)
+    message.CopyFrom(_parsed_spec(version, shown.spec_json))
+    message.name = names.job_name(shown.project, shown.location, shown.id)
+    set_job_status(message, shown)
+    message.web_access_uris.update(dict(shown.web_access_uris))
     return message
+
+
+def job_message(job: Job, version: str) -> Message:
+    return _message(_shown(job), version)
+
+
+@functools.lru_cache(maxsize=ANSWER_CACHE_SIZE)
+def _answer(shown: _Shown, version: str) -> dict[str, Any]:
+    return to_dict(_message(shown, version))
+
+
+def job_dict(job: Job, version: str) -> dict[str, Any]:
+    """to_dict(job_message(job, version)), rendered once per version of the job: a client
+    polling an unchanged job (the SDK's wait loop, a dashboard) costs no rendering. The
+    members are shared with the cache: callers may add members, never change one."""
+    return dict(_answer(_shown(job), version))
 
 
 def read_mask_from_text(text: str) -> FieldMask | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from google.longrunning import operations_pb2
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 
 from customjobs import names
+from customjobs.domain.job import Job
 from customjobs.domain.placement import QueueStatus
 from customjobs.resources.base import ResourceMethods
 from customjobs.resources.custom_jobs import codec
@@ -32,10 +34,16 @@ class CustomJobMethods(ResourceMethods):
         return codec.job_message(dataclasses.replace(created, spec_json=new.spec_json), version)
 
     def get_custom_job(self, version: str, name: str) -> Message:
+        return codec.job_message(self._readable_job(name), version)
+
+    def get_custom_job_json(self, version: str, name: str) -> dict[str, Any]:
+        """get_custom_job in proto3 JSON, for REST: rendered once per version of the job."""
+        return codec.job_dict(self._readable_job(name), version)
+
+    def _readable_job(self, name: str) -> Job:
         parent, job_id = names.parse_job_name(name)
         self._require("GetCustomJob", parent)
-        job = self.rt.encryption.specs.opened(self.rt.jobs.get(parent, job_id))
-        return codec.job_message(job, version)
+        return self.rt.encryption.specs.opened(self.rt.jobs.get(parent, job_id))
 
     def queue_status(self, job_names: list[str]) -> dict[str, QueueStatus]:
         """Why each of these QUEUED jobs waits, and its position: for REST answers only (no proto
