@@ -136,6 +136,25 @@ def health_of(engine: Engine) -> StoreHealth:
     return _HEALTH.setdefault(engine, StoreHealth())
 
 
+def unavailable(engine: Engine, error: BaseException) -> StoreUnavailable | None:
+    """For a driver error raised outside SQLAlchemy's Connection (store/sql/point_read.py):
+    the StoreUnavailable its handle_error hook below would have raised, or None."""
+    fault = classify(error)
+    if fault is None:
+        return None
+    health_of(engine).failed(fault)
+    return StoreUnavailable(fault)
+
+
+def read_succeeded(engine: Engine) -> None:
+    """A statement outside SQLAlchemy's Connection answered: what after_cursor_execute below
+    concludes from a read."""
+    health = health_of(engine)
+    fault = health.fault
+    if fault is not None and not fault.unwritable:
+        health.recovered()
+
+
 def watch(engine: Engine) -> StoreHealth:
     """Turn the engine's outage errors into StoreUnavailable and track when outages end."""
     health = health_of(engine)

@@ -37,6 +37,7 @@ from customjobs.domain.states import TERMINAL, JobState
 from customjobs.store.base import Cursor, JobScope, StateChange
 from customjobs.store.sql.engine import write_transaction
 from customjobs.store.sql.filter_sql import filter_clause
+from customjobs.store.sql.point_read import PointRead
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
 
 _RUNTIME_FIELDS = {
@@ -56,6 +57,7 @@ class SqlStore:
         # WAL readers see the last commit without waiting for the writer (store/base.py).
         self.reads_are_local = engine.dialect.name == "sqlite"
         self._get_job = _get_job_statement(engine.dialect.name)
+        self._get_job_fast = PointRead(engine, self._get_job) if self.reads_are_local else None
 
     # jobs -----------------------------------------------------------------
 
@@ -97,8 +99,11 @@ class SqlStore:
 
     def get_job(self, job_id: int) -> Job | None:
         # The hottest read (every get, every poll): statements built once, bound per call.
-        with self.engine.connect() as conn:
-            row = conn.execute(self._get_job, {"job_id": job_id}).first()
+        if self._get_job_fast is not None:
+            row = self._get_job_fast.first(job_id=job_id)
+        else:
+            with self.engine.connect() as conn:
+                row = conn.execute(self._get_job, {"job_id": job_id}).first()
         return None if row is None else _job(row, json.loads(row.labels_json or "{}"))
 
     def list_jobs(
@@ -396,7 +401,7 @@ def newest_first(query: Select[Any], table: Table, limit: int, after: Cursor | N
     return query.order_by(table.c.create_us.desc(), table.c.id.desc()).limit(limit)
 
 
-def _job(row: Row[Any], labels: dict[str, str]) -> Job:
+def _job(row: Any, labels: dict[str, str]) -> Job:
     outcome = None
     if row.outcome_state is not None:
         outcome = Outcome(JobState(row.outcome_state), row.outcome_code, row.outcome_message)
