@@ -199,17 +199,10 @@ class SqlStore:
             return bool(conn.execute(statement, params).rowcount == 1)
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
+        values = _runtime_columns({"handle": handle})
+        statement, params = _job_update(values, {"id": job_id, "attempt": attempt, "state": _ACTIVE})
         with write_transaction(self.engine) as conn:
-            result = conn.execute(
-                update(custom_jobs)
-                .where(
-                    custom_jobs.c.id == job_id,
-                    custom_jobs.c.attempt == attempt,
-                    custom_jobs.c.state.not_in([s.value for s in TERMINAL]),
-                )
-                .values(handle_json=json.dumps(handle))
-            )
-            return bool(result.rowcount == 1)
+            return bool(conn.execute(statement, params).rowcount == 1)
 
     def queue_positions(self, job_ids: Sequence[int]) -> dict[int, int]:
         """Each QUEUED job's place in the queue's order (priority, then first come first served)."""
