@@ -133,7 +133,10 @@ def test_cancel_stops_every_process_within_seconds(client: av1.JobServiceClient)
     spec = job("cancel-me", pool(["sleep", marker]), pool(["sleep", marker], replicas=2))
     created = client.create_custom_job(parent=PARENT, custom_job=spec)
     wait_for(client, created.name, {av1.JobState.JOB_STATE_RUNNING})
-    deadline = time.monotonic() + 10
+    # Only the wait after the cancel is what this test bounds. The replicas' processes may
+    # take longer to show on a loaded machine (on Ray, a node agent starts each one): a clean
+    # clone's full `make test` once saw 2 of 3 after 10 s.
+    deadline = time.monotonic() + 30
     while len(processes_with(f"sleep {marker}")) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(processes_with(f"sleep {marker}")) >= 3
