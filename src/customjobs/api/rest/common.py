@@ -99,4 +99,4 @@ async def read(inline: bool, fn: Callable[..., T], *args: Any) -> T:
     back costs several times the read), else off it like `call`."""
     if inline:
         return fn(*args)
-    return await run_in_threadpool(fn, *args)
+    return await call(fn, *args)
