@@ -11,9 +11,9 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +21,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from customjobs.store import outage
+from customjobs.store.sql.group_commit import GroupCommit
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,16 @@ POOL_SIZE = 48
 PG_CONNECT_TIMEOUT_S = 5
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-_WRITE_LOCKS_GUARD = threading.Lock()
+_WRITERS: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer(engine: Engine) -> GroupCommit:
+    with _WRITERS_GUARD:
+        writer = _WRITERS.get(engine)
+        if writer is None:
+            writer = _WRITERS[engine] = GroupCommit(engine)
+        return writer
 
 
 @contextlib.contextmanager
@@ -63,16 +74,24 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     """`engine.begin()` for a transaction that writes. On SQLite, one at a time per process:
     SQLite has a single writer, and threads that race for it wait in its busy handler, which
     sleeps in growing steps (up to 100 ms) and leaves the file idle meanwhile; here they
-    queue on a lock and each starts the moment the last one commits. PostgreSQL writers run
-    side by side, as its row locks allow."""
+    queue for this process's one writer (group_commit.py) and each starts the moment the
+    last one commits. PostgreSQL writers run side by side, as its row locks allow."""
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             yield conn
         return
-    with _WRITE_LOCKS_GUARD:
-        lock = _WRITE_LOCKS.setdefault(engine, threading.RLock())
-    with lock, engine.begin() as conn:
+    with _writer(engine).exclusive() as conn:
         yield conn
+
+
+def write(engine: Engine, fn: Callable[[Connection], T]) -> T:
+    """fn(conn) in a write transaction; returns once it is committed. On SQLite, writes that
+    wait at the same time share one transaction (group_commit.py): fn must only run SQL on
+    conn, and may run again if another write of its batch fails."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            return fn(conn)
+    return _writer(engine).run(fn)
 
 
 def make_engine(url: str, sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS) -> Engine:

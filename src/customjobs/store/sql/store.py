@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Row,
     Select,
@@ -35,7 +36,7 @@ from customjobs.domain.placement import JobAllocation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import TERMINAL, JobState
 from customjobs.store.base import Cursor, JobScope, StateChange
-from customjobs.store.sql.engine import write_transaction
+from customjobs.store.sql.engine import write, write_transaction
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.point_read import PointRead
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
@@ -62,28 +63,29 @@ class SqlStore:
     # jobs -----------------------------------------------------------------
 
     def insert_job(self, job_id: int, new: NewJob, state: JobState, now_us: int) -> Job:
-        with write_transaction(self.engine) as conn:
-            conn.execute(
-                insert(custom_jobs).values(
-                    id=job_id,
-                    project=new.project,
-                    location=new.location,
-                    display_name=new.display_name,
-                    state=state.value,
-                    spec_json=new.spec_json,
-                    create_us=now_us,
-                    update_us=now_us,
-                    attempt=0,
-                    priority=new.priority,
-                    owner=new.owner,
-                )
-            )
-            if new.labels:
-                conn.execute(
-                    insert(job_labels),
-                    [{"job_id": job_id, "key": k, "value": v} for k, v in new.labels.items()],
-                )
-            conn.execute(insert(job_events).values(job_id=job_id, state=state.value, time_us=now_us))
+        row = {
+            "id": job_id,
+            "project": new.project,
+            "location": new.location,
+            "display_name": new.display_name,
+            "state": state.value,
+            "spec_json": new.spec_json,
+            "create_us": now_us,
+            "update_us": now_us,
+            "attempt": 0,
+            "priority": new.priority,
+            "owner": new.owner,
+        }
+        labels = [{"job_id": job_id, "key": k, "value": v} for k, v in new.labels.items()]
+        event = {"job_id": job_id, "state": state.value, "time_us": now_us, "message": None}
+
+        def insert_rows(conn: Connection) -> None:
+            conn.execute(_INSERT_JOB, row)
+            if labels:
+                conn.execute(_INSERT_LABELS, labels)
+            conn.execute(_INSERT_EVENT, event)
+
+        write(self.engine, insert_rows)
         return Job(
             id=job_id,
             project=new.project,
@@ -172,20 +174,21 @@ class SqlStore:
             "time_us": change.now_us,
             "message": change.message,
         }
-        with write_transaction(self.engine) as conn:
+
+        def compare_and_set(conn: Connection) -> bool:
             if conn.execute(statement, params).rowcount != 1:
                 return False
             conn.execute(_INSERT_EVENT, event)
-        return True
+            return True
+
+        return write(self.engine, compare_and_set)
 
     def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
         unknown = set(fields) - _RUNTIME_FIELDS
         if unknown:
             raise ValueError(f"not runtime fields: {sorted(unknown)}")
         where: dict[str, Any] = {"id": job_id, "state": _ACTIVE if expected is None else expected.value}
-        statement, params = _job_update(_runtime_columns(fields), where)
-        with write_transaction(self.engine) as conn:
-            return bool(conn.execute(statement, params).rowcount == 1)
+        return self._update_one(*_job_update(_runtime_columns(fields), where))
 
     def claim_attempt(
         self, job_id: int, expected: JobState, attempt: int, allocation: JobAllocation | None = None
@@ -194,15 +197,15 @@ class SqlStore:
         if allocation is not None:
             values.update(_runtime_columns({"allocation": allocation}))
         where = {"id": job_id, "state": expected.value, "attempt": attempt, "handle_json": None}
-        statement, params = _job_update(values, where)
-        with write_transaction(self.engine) as conn:
-            return bool(conn.execute(statement, params).rowcount == 1)
+        return self._update_one(*_job_update(values, where))
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
         values = _runtime_columns({"handle": handle})
-        statement, params = _job_update(values, {"id": job_id, "attempt": attempt, "state": _ACTIVE})
-        with write_transaction(self.engine) as conn:
-            return bool(conn.execute(statement, params).rowcount == 1)
+        return self._update_one(*_job_update(values, {"id": job_id, "attempt": attempt, "state": _ACTIVE}))
+
+    def _update_one(self, statement: Update, params: dict[str, Any]) -> bool:
+        """A compare-and-set of one job's row: whether it applied."""
+        return write(self.engine, lambda conn: conn.execute(statement, params).rowcount == 1)
 
     def queue_positions(self, job_ids: Sequence[int]) -> dict[int, int]:
         """Each QUEUED job's place in the queue's order (priority, then first come first served)."""
@@ -330,6 +333,9 @@ def _get_job_statement(dialect: str) -> Select[Any]:
 
 
 _INSERT_EVENT = insert(job_events)
+# Built once: a statement made per call costs more to build and key than to run.
+_INSERT_JOB = insert(custom_jobs)
+_INSERT_LABELS = insert(job_labels)
 # Up to this many jobs, queue_positions counts ahead of each; beyond, it numbers the queue.
 _COUNTED_POSITIONS = 8
 # `state` in a write's conditions: any state but a terminal one.

@@ -11,7 +11,10 @@ Both backends (local.py for host processes, container.py) start replicas through
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import selectors
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -54,6 +57,7 @@ class Wrappers:
         # Wrappers this server started and has not reaped yet.
         self._spawned: set[int] = set()
         self._lock = threading.Lock()
+        self._reaper = _Reaper(self._reaped)
 
     def spawn(
         self,
@@ -81,16 +85,14 @@ class Wrappers:
             )
         with self._lock:
             self._spawned.add(proc.pid)
-
-        def wait() -> None:
-            returncode = proc.wait()
-            with self._lock:
-                self._returncodes[proc.pid] = returncode
-                self._spawned.discard(proc.pid)
-            self._notify()
-
-        threading.Thread(target=wait, name=f"reaper-{proc.pid}", daemon=True).start()
+        self._reaper.watch(proc)
         return proc.pid
+
+    def _reaped(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._returncodes[proc.pid] = proc.wait()  # already ended: this only reads its status
+            self._spawned.discard(proc.pid)
+        self._notify()
 
     def alive(self, pid: int, started_s: float | None) -> bool:
         """Still running: ours and not reaped, or (after a restart) alive in /proc."""
@@ -113,3 +115,69 @@ class Wrappers:
         with self._lock:
             self._returncodes.pop(pid, None)
             self._spawned.discard(pid)
+
+
+class _Reaper:
+    """Reaps every wrapper the moment it ends, from one thread: each wrapper's pidfd becomes
+    readable when it exits. A thread per wrapper, blocked in wait(), cost a thread start
+    (and its hand-over of the GIL) on every launch. Where pidfds are missing (a kernel
+    before 5.3), a thread per wrapper it is."""
+
+    def __init__(self, on_exit: Callable[[subprocess.Popen[bytes]], None]) -> None:
+        self._on_exit = on_exit
+        self._lock = threading.Lock()
+        self._new: list[subprocess.Popen[bytes]] = []
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._thread: threading.Thread | None = None
+
+    def watch(self, proc: subprocess.Popen[bytes]) -> None:
+        if not hasattr(os, "pidfd_open"):
+            self._wait_in_thread(proc)
+            return
+        with self._lock:
+            self._new.append(proc)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="reaper", daemon=True)
+                self._thread.start()
+        os.write(self._wake_write, b"x")
+
+    def _run(self) -> None:
+        while True:
+            for key, _ in self._selector.select():
+                if key.fd == self._wake_read:
+                    self._register_new()
+                    continue
+                self._selector.unregister(key.fd)
+                os.close(key.fd)
+                self._ended(key.data)
+
+    def _register_new(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_read, 4096):
+                pass
+        with self._lock:
+            new, self._new = self._new, []
+        for proc in new:
+            try:
+                # A wrapper that already ended is a zombie until reaped: its pidfd is readable.
+                fd = os.pidfd_open(proc.pid)
+            except OSError:
+                self._wait_in_thread(proc)
+                continue
+            self._selector.register(fd, selectors.EVENT_READ, proc)
+
+    def _ended(self, proc: subprocess.Popen[bytes]) -> None:
+        try:
+            self._on_exit(proc)
+        except Exception:  # the reaper must outlive any one wrapper
+            log.exception("reaping wrapper %s failed", proc.pid)
+
+    def _wait_in_thread(self, proc: subprocess.Popen[bytes]) -> None:
+        def wait() -> None:
+            proc.wait()
+            self._ended(proc)
+
+        threading.Thread(target=wait, name=f"reaper-{proc.pid}", daemon=True).start()

@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections import deque
 from pathlib import Path
 
 from customjobs.execution.backends.packages import venvs
@@ -30,25 +31,43 @@ class VenvSpares:
         self.wanted = wanted
         self._need = threading.Event()
         self._need.set()
+        # The spares this server built, newest last: a take needs no listing of the folder.
+        self._built: deque[Path] = deque()
         threading.Thread(target=self._refill_forever, name="venv-spares", daemon=True).start()
 
     def take(self, dest: Path) -> bool:
         """Move a spare to `dest`; False when none is ready (the caller builds one itself)."""
         self._need.set()
+        while True:
+            try:
+                spare = self._built.popleft()  # atomic: launches take spares side by side
+            except IndexError:
+                break
+            taken = self._move(spare, dest)
+            if taken is not None:
+                return taken
+        # Spares left by an earlier server, or built by another one on this folder.
         try:
             ready = sorted(p for p in self.folder.iterdir() if p.name.startswith(_READY))
         except FileNotFoundError:
             return False
         for spare in ready:
-            try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(spare, dest)
-                return True
-            except FileNotFoundError:
-                continue  # another launch (or server) took it first
-            except OSError:
-                return False  # e.g. another file system: renames cannot reach dest
+            taken = self._move(spare, dest)
+            if taken is not None:
+                return taken
         return False
+
+    @staticmethod
+    def _move(spare: Path, dest: Path) -> bool | None:
+        """True: moved; False: renames cannot reach dest; None: that spare is gone."""
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(spare, dest)
+            return True
+        except FileNotFoundError:
+            return None  # another launch (or server) took it first
+        except OSError:
+            return False  # e.g. another file system: renames cannot reach dest
 
     def _refill_forever(self) -> None:
         while True:
@@ -68,4 +87,6 @@ class VenvSpares:
             except (OSError, RuntimeError):
                 shutil.rmtree(building, ignore_errors=True)
                 raise
-            os.rename(building, self.folder / f"{_READY}{uuid.uuid4().hex}")
+            ready = self.folder / f"{_READY}{uuid.uuid4().hex}"
+            os.rename(building, ready)
+            self._built.append(ready)
