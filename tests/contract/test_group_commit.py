@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from customjobs.store.sql import engine as engines
 from customjobs.store.sql.engine import make_engine, upgrade, write, write_transaction
+from customjobs.store.sql.raw_writes import Executes
 from customjobs.store.sql.tables import operations
 
 WRITERS = 16
@@ -41,9 +42,12 @@ def _row(op_id: int) -> dict[str, object]:
     }
 
 
-def _insert(op_id: int) -> Callable[[Connection], int]:
-    def run(conn: Connection) -> int:
-        conn.execute(insert(operations).values(**_row(op_id)))
+_INSERT = insert(operations)
+
+
+def _insert(op_id: int) -> Callable[[Executes], int]:
+    def run(conn: Executes) -> int:
+        conn.execute(_INSERT, _row(op_id))
         return op_id
 
     return run
@@ -64,7 +68,7 @@ def _hold_the_writer(engine: Engine, release: threading.Event) -> threading.Thre
     """A write that keeps the writer busy until `release`, so the writes after it queue."""
     entered = threading.Event()
 
-    def blocking(conn: Connection) -> None:
+    def blocking(conn: Executes) -> None:
         entered.set()
         release.wait(10)
 
@@ -128,7 +132,7 @@ def test_exclusive_transactions_wait_for_the_batch_and_batches_for_them(engine: 
 
 
 def test_a_write_inside_a_write_is_refused_not_deadlocked(engine: Engine) -> None:
-    def nested(conn: Connection) -> None:
+    def nested(conn: Executes) -> None:
         write(engine, _insert(2))
 
     with pytest.raises(RuntimeError, match="inside another write"):
@@ -136,3 +140,19 @@ def test_a_write_inside_a_write_is_refused_not_deadlocked(engine: Engine) -> Non
     with pytest.raises(RuntimeError, match="inside another write"), write_transaction(engine):
         write(engine, _insert(3))
     assert write(engine, _insert(4)) == 4  # the writer is free again
+
+
+def test_statements_with_their_own_values_and_rowcounts_run_as_sqlalchemy_would(engine: Engine) -> None:
+    # Values held by the statement itself (not passed as parameters) are bound too.
+    write(engine, lambda conn: conn.execute(insert(operations).values(**_row(5))))
+    done = update(operations).where(operations.c.id == bindparam("w_id")).values(done=True)
+    assert write(engine, lambda conn: conn.execute(done, {"w_id": 5}).rowcount) == 1
+    assert write(engine, lambda conn: conn.execute(done, {"w_id": 6}).rowcount) == 0
+    with engine.connect() as conn:
+        assert conn.execute(select(operations.c.done).where(operations.c.id == 5)).scalar_one() is True
+
+
+def test_a_list_parameter_is_refused_rather_than_sent_unexpanded(engine: Engine) -> None:
+    gone = delete(operations).where(operations.c.id.in_([1, 2]))
+    with pytest.raises(ValueError, match="list parameter"):
+        write(engine, lambda conn: conn.execute(gone))

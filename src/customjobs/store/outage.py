@@ -155,6 +155,16 @@ def read_succeeded(engine: Engine) -> None:
         health.recovered()
 
 
+def write_committed(engine: Engine, changed: bool) -> None:
+    """A transaction outside SQLAlchemy's Connection committed (store/sql/raw_writes.py):
+    what the events below conclude from it. Only a commit that changed rows proves that a
+    full disk has room again."""
+    health = health_of(engine)
+    fault = health.fault
+    if fault is not None and (changed or not fault.unwritable):
+        health.recovered()
+
+
 def watch(engine: Engine) -> StoreHealth:
     """Turn the engine's outage errors into StoreUnavailable and track when outages end."""
     health = health_of(engine)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from customjobs.store import outage
 from customjobs.store.sql.group_commit import GroupCommit
+from customjobs.store.sql.raw_writes import Executes, RawTransactions
 
 T = TypeVar("T")
 
@@ -65,7 +66,7 @@ def _writer(engine: Engine) -> GroupCommit:
     with _WRITERS_GUARD:
         writer = _WRITERS.get(engine)
         if writer is None:
-            writer = _WRITERS[engine] = GroupCommit(engine)
+            writer = _WRITERS[engine] = GroupCommit(engine, RawTransactions(engine).begin)
         return writer
 
 
@@ -84,10 +85,11 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def write(engine: Engine, fn: Callable[[Connection], T]) -> T:
+def write(engine: Engine, fn: Callable[[Executes], T]) -> T:
     """fn(conn) in a write transaction; returns once it is committed. On SQLite, writes that
-    wait at the same time share one transaction (group_commit.py): fn must only run SQL on
-    conn, and may run again if another write of its batch fails."""
+    wait at the same time share one transaction (group_commit.py) on the driver's connection
+    (raw_writes.py): fn may only call conn.execute(statement, params) and read the rowcount,
+    and may run again if another write of its batch fails."""
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             return fn(conn)

@@ -24,6 +24,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from customjobs.store.sql.raw_writes import Executes
+
 T = TypeVar("T")
 
 # The most writes one transaction carries: a bound on how long the last of them waits.
@@ -34,7 +36,7 @@ _UNSET: Any = object()
 class _Write(Generic[T]):
     __slots__ = ("done", "error", "fn", "result")
 
-    def __init__(self, fn: Callable[[Connection], T]) -> None:
+    def __init__(self, fn: Callable[[Executes], T]) -> None:
         self.fn = fn
         self.done = False
         self.result: Any = _UNSET
@@ -52,14 +54,17 @@ class _Write(Generic[T]):
 class GroupCommit:
     """The one writer of an engine in this process, shared by grouped and exclusive writes."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, begin: Callable[[], contextlib.AbstractContextManager[Any]]) -> None:
         self.engine = engine
+        # The grouped writes' transactions (raw_writes.py on SQLite); exclusive ones are
+        # SQLAlchemy's own, for code that reads and decides as it goes.
+        self._begin = begin
         self._cond = threading.Condition(threading.Lock())
         self._pending: list[_Write[Any]] = []
         self._busy = False
         self._inside = threading.local()
 
-    def run(self, fn: Callable[[Connection], T]) -> T:
+    def run(self, fn: Callable[[Executes], T]) -> T:
         """fn(conn) in a transaction, possibly shared with other threads' writes; returns (or
         raises) what fn did, once the transaction that holds it has committed."""
         self._not_nested()
@@ -108,7 +113,7 @@ class GroupCommit:
             self._run_alone(batch[0])
             return
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 results = [write.fn(conn) for write in batch]
         except Exception:
             # Which one failed, and whether the others would have, only their own
@@ -121,7 +126,7 @@ class GroupCommit:
 
     def _run_alone(self, write: _Write[Any]) -> None:
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 write.result = write.fn(conn)
         except Exception as exc:
             write.error = exc

@@ -14,18 +14,19 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Engine,
     Row,
     Select,
     Table,
     Text,
     Update,
+    and_,
     bindparam,
     cast,
     delete,
     func,
     insert,
+    literal,
     select,
     tuple_,
     update,
@@ -39,6 +40,7 @@ from customjobs.store.base import Cursor, JobScope, StateChange
 from customjobs.store.sql.engine import write, write_transaction
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.point_read import PointRead
+from customjobs.store.sql.raw_writes import Executes
 from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
 
 _RUNTIME_FIELDS = {
@@ -79,7 +81,7 @@ class SqlStore:
         labels = [{"job_id": job_id, "key": k, "value": v} for k, v in new.labels.items()]
         event = {"job_id": job_id, "state": state.value, "time_us": now_us, "message": None}
 
-        def insert_rows(conn: Connection) -> None:
+        def insert_rows(conn: Executes) -> None:
             conn.execute(_INSERT_JOB, row)
             if labels:
                 conn.execute(_INSERT_LABELS, labels)
@@ -175,7 +177,7 @@ class SqlStore:
             "message": change.message,
         }
 
-        def compare_and_set(conn: Connection) -> bool:
+        def compare_and_set(conn: Executes) -> bool:
             if conn.execute(statement, params).rowcount != 1:
                 return False
             conn.execute(_INSERT_EVENT, event)
@@ -205,7 +207,7 @@ class SqlStore:
 
     def _update_one(self, statement: Update, params: dict[str, Any]) -> bool:
         """A compare-and-set of one job's row: whether it applied."""
-        return write(self.engine, lambda conn: conn.execute(statement, params).rowcount == 1)
+        return write(self.engine, lambda conn: bool(conn.execute(statement, params).rowcount == 1))
 
     def queue_positions(self, job_ids: Sequence[int]) -> dict[int, int]:
         """Each QUEUED job's place in the queue's order (priority, then first come first served)."""
@@ -368,7 +370,8 @@ def _update_statement(shape: tuple[tuple[str, bool], ...], conditions: tuple[tup
     tests: list[ColumnElement[bool]] = []
     for column, test in conditions:
         if test == "active":
-            tests.append(c[column].not_in([s.value for s in TERMINAL]))
+            # Not `NOT IN`: its list is expanded at execution, which raw_writes.py does not do.
+            tests.append(and_(*(c[column] != literal(s.value) for s in sorted(TERMINAL))))
         elif test == "null":
             tests.append(c[column].is_(None))
         else:

@@ -32,6 +32,21 @@ class _Builder(venv.EnvBuilder):
     def setup_scripts(self, context: object) -> None:
         """No activate scripts: nothing sources them, and they are most of a venv's files."""
 
+    def _venv_path(self, env_dir: str, name: str) -> str:
+        """The stdlib's own answer (sysconfig's venv scheme), expanded once per name: expanding
+        it was half of every build (a spare is built for every job launched)."""
+        return os.path.join(env_dir, _venv_relative(name))
+
+
+_PLACEHOLDER_BASE = "/customjobs-venv-base"
+
+
+@functools.cache
+def _venv_relative(name: str) -> str:
+    """Where sysconfig's venv scheme puts `name` ('scripts', 'purelib'...), relative to the env."""
+    path = venv.EnvBuilder._venv_path(venv.EnvBuilder(), _PLACEHOLDER_BASE, name)  # type: ignore[attr-defined]
+    return os.path.relpath(path, _PLACEHOLDER_BASE)
+
 
 @functools.cache
 def host_site_dirs() -> tuple[str, ...]:
