@@ -88,3 +88,31 @@ def test_cached_answers_are_fresh_dicts_per_call() -> None:
     first["customjobsQueue"] = {"position": 1}
     assert "customjobsQueue" not in codec.job_dict(job, "v1")
     assert codec.job_dict(job, "v1beta1") == codec.to_dict(codec.job_message(job, "v1beta1"))
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_the_answer_in_two_parts_is_the_whole_render_member_for_member_in_order(version: str) -> None:
+    # The spec's members are rendered once per spec and the job's own per answer: together
+    # they must be exactly MessageToDict of the whole message, in its order too.
+    spec = {**SPEC, "encryptionSpec": {"kmsKeyName": "k"}, "jobSpec": {**SPEC["jobSpec"], "network": "n"}}
+    job = dataclasses.replace(
+        _job(),
+        spec_json=json.dumps(spec),
+        state=JobState.FAILED,
+        end_us=3_000_000,
+        error_code=9,
+        error_message="no",
+        web_access_uris={"workerpool0-0": "http://x"},
+    )
+    whole = codec.to_dict(codec.job_message(job, version))
+    answer = codec.job_dict(job, version)
+    assert answer == whole
+    assert list(answer) == list(whole)
+
+
+def test_list_pages_from_the_cache_equal_the_rendered_response() -> None:
+    jobs = [_job(), dataclasses.replace(_job(), id=9, state=JobState.SUCCEEDED, end_us=3_000_000)]
+    for token in ("", "next"):
+        whole = codec.to_dict(codec.list_response(jobs, "v1", token, None))
+        assert codec.list_dict(jobs, "v1", token) == whole
+    assert codec.list_dict([], "v1", "") == codec.to_dict(codec.list_response([], "v1", "", None)) == {}

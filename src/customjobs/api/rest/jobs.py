@@ -37,8 +37,8 @@ class JobHandlers:
         check_params(request)
         version = request.path_params["version"]
         message = codec.parse_custom_job(await request.body(), version)
-        job = await call(self.api.create_custom_job, version, parent_path(request), message)
-        return json_response(codec.to_dict(job))
+        data = await call(self.api.create_custom_job_json, version, parent_path(request), message)
+        return json_response(data)
 
     async def get(self, request: Request) -> Response:
         check_params(request)
@@ -49,8 +49,8 @@ class JobHandlers:
 
     async def list(self, request: Request) -> Response:
         check_params(request, LIST_PARAMS)
-        response = await call(
-            self.api.list_custom_jobs,
+        data = await call(
+            self.api.list_custom_jobs_json,
             request.path_params["version"],
             parent_path(request),
             query(request, "filter"),
@@ -58,7 +58,6 @@ class JobHandlers:
             query(request, "pageToken", "page_token"),
             codec.read_mask_from_text(query(request, "readMask", "read_mask")),
         )
-        data = codec.to_dict(response)
         await self._queue_status(data.get("customJobs", []))
         return json_response(data)
 

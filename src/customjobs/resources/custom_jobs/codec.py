@@ -193,10 +193,15 @@ def _shown(job: Job) -> _Shown:
 def _message(shown: _Shown, version: str) -> Message:
     message = types_for(version).custom_job()
     message.CopyFrom(_parsed_spec(version, shown.spec_json))
+    _set_status(message, shown)
+    return message
+
+
+def _set_status(message: Message, shown: _Shown) -> None:
+    """Every field of the answer that the stored spec does not hold."""
     message.name = names.job_name(shown.project, shown.location, shown.id)
     set_job_status(message, shown)
     message.web_access_uris.update(dict(shown.web_access_uris))
-    return message
 
 
 def job_message(job: Job, version: str) -> Message:
@@ -205,7 +210,26 @@ def job_message(job: Job, version: str) -> Message:
 
 @functools.lru_cache(maxsize=ANSWER_CACHE_SIZE)
 def _answer(shown: _Shown, version: str) -> dict[str, Any]:
-    return to_dict(_message(shown, version))
+    """to_dict(_message(shown, version)), in two parts: the stored spec's fields, rendered
+    once per spec (the jobs of a sweep share one), and the job's own (name, state, times,
+    error), a small message rendered per answer. The two sets of fields are disjoint (the
+    spec was stored with its output-only fields cleared), so together they are the whole."""
+    status = types_for(version).custom_job()
+    _set_status(status, shown)
+    merged = {**_spec_dict(version, shown.spec_json), **to_dict(status)}
+    return {key: merged[key] for key in _json_order(version) if key in merged}
+
+
+@functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
+def _spec_dict(version: str, spec_json: str) -> dict[str, Any]:
+    return to_dict(_parsed_spec(version, spec_json))
+
+
+@functools.cache
+def _json_order(version: str) -> tuple[str, ...]:
+    """CustomJob's JSON member names in field-number order: the order MessageToDict writes."""
+    fields = sorted(types_for(version).custom_job.DESCRIPTOR.fields, key=lambda f: f.number)
+    return tuple(f.json_name for f in fields)
 
 
 def job_dict(job: Job, version: str) -> dict[str, Any]:
@@ -248,6 +272,16 @@ def masked(message: Message, mask: FieldMask | None) -> Message:
     result = type(message)()
     mask.MergeMessage(message, result)
     result.name = message.name
+    return result
+
+
+def list_dict(jobs: list[Job], version: str, next_token: str) -> dict[str, Any]:
+    """to_dict(list_response(jobs, version, next_token, None)), from the answers' cache."""
+    result: dict[str, Any] = {}
+    if jobs:
+        result["customJobs"] = [job_dict(job, version) for job in jobs]
+    if next_token:
+        result["nextPageToken"] = next_token
     return result
 
 

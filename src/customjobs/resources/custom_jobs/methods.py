@@ -23,6 +23,14 @@ from customjobs.wire.operations import operation_message
 
 class CustomJobMethods(ResourceMethods):
     def create_custom_job(self, version: str, parent: str, custom_job: Message) -> Message:
+        return codec.job_message(self._create(parent, custom_job), version)
+
+    def create_custom_job_json(self, version: str, parent: str, custom_job: Message) -> dict[str, Any]:
+        """create_custom_job in proto3 JSON, for REST (codec.job_dict)."""
+        return codec.job_dict(self._create(parent, custom_job), version)
+
+    def _create(self, parent: str, custom_job: Message) -> Job:
+        """The created job, with its readable spec (what the answer shows)."""
         where = names.parse_parent(parent)
         self._require("CreateCustomJob", where)
         new = codec.decode_new_job(custom_job, where.project, where.location)
@@ -31,7 +39,7 @@ class CustomJobMethods(ResourceMethods):
         if sealed is not new:  # create's own checks see only the sealed spec: run them on the plain one
             self.rt.jobs.check(new)
         created = self.rt.jobs.create(sealed)
-        return codec.job_message(dataclasses.replace(created, spec_json=new.spec_json), version)
+        return dataclasses.replace(created, spec_json=new.spec_json)
 
     def get_custom_job(self, version: str, name: str) -> Message:
         return codec.job_message(self._readable_job(name), version)
@@ -64,6 +72,37 @@ class CustomJobMethods(ResourceMethods):
         page_token: str,
         read_mask: FieldMask | None,
     ) -> Message:
+        readable, next_token, mask = self._list(
+            version, parent, filter_text, page_size, page_token, read_mask
+        )
+        return codec.list_response(readable, version, next_token, mask)
+
+    def list_custom_jobs_json(
+        self,
+        version: str,
+        parent: str,
+        filter_text: str,
+        page_size: int,
+        page_token: str,
+        read_mask: FieldMask | None,
+    ) -> dict[str, Any]:
+        """list_custom_jobs in proto3 JSON, for REST: unmasked pages from the answers' cache."""
+        readable, next_token, mask = self._list(
+            version, parent, filter_text, page_size, page_token, read_mask
+        )
+        if mask is None:
+            return codec.list_dict(readable, version, next_token)
+        return codec.to_dict(codec.list_response(readable, version, next_token, mask))
+
+    def _list(
+        self,
+        version: str,
+        parent: str,
+        filter_text: str,
+        page_size: int,
+        page_token: str,
+        read_mask: FieldMask | None,
+    ) -> tuple[list[Job], str, FieldMask | None]:
         where = names.parse_parent(parent)
         self._require("ListCustomJobs", where)
         check_list_request(filter_text, page_token)
@@ -74,7 +113,7 @@ class CustomJobMethods(ResourceMethods):
         jobs, cursor = self.rt.jobs.list(where, expr, self._page_size(page_size), after)
         next_token = paging.encode(cursor, bound_to) if cursor else ""
         readable = [self.rt.encryption.specs.opened_or_redacted(job) for job in jobs]
-        return codec.list_response(readable, version, next_token, mask)
+        return readable, next_token, mask
 
     def cancel_custom_job(self, name: str) -> None:
         parent, job_id = names.parse_job_name(name)
