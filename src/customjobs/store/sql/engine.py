@@ -63,6 +63,9 @@ _WRITERS_GUARD = threading.Lock()
 
 
 def _writer(engine: Engine) -> GroupCommit:
+    writer = _WRITERS.get(engine)  # every write asks: no lock once the writer exists
+    if writer is not None:
+        return writer
     with _WRITERS_GUARD:
         writer = _WRITERS.get(engine)
         if writer is None:

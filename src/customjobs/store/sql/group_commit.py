@@ -81,12 +81,7 @@ class GroupCommit:
             self._inside.active = True
             self._run_batch(batch)
         finally:
-            self._inside.active = False
-            with self._cond:
-                for queued in batch:
-                    queued.done = True
-                self._busy = False
-                self._cond.notify_all()
+            self._release(batch)
         return write.outcome()
 
     @contextlib.contextmanager
@@ -103,10 +98,16 @@ class GroupCommit:
             with self.engine.begin() as conn:
                 yield conn
         finally:
-            self._inside.active = False
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
+            self._release([])
+
+    def _release(self, batch: list[_Write[Any]]) -> None:
+        """The writer is free again; the writes it ran are answered (their waiters wake)."""
+        self._inside.active = False
+        with self._cond:
+            for queued in batch:
+                queued.done = True
+            self._busy = False
+            self._cond.notify_all()
 
     def _run_batch(self, batch: list[_Write[Any]]) -> None:
         if len(batch) == 1:

@@ -9,12 +9,14 @@ installs into them.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
 import threading
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 from customjobs.execution.backends.packages import venvs
@@ -38,24 +40,26 @@ class VenvSpares:
     def take(self, dest: Path) -> bool:
         """Move a spare to `dest`; False when none is ready (the caller builds one itself)."""
         self._need.set()
-        while True:
-            try:
-                spare = self._built.popleft()  # atomic: launches take spares side by side
-            except IndexError:
-                break
-            taken = self._move(spare, dest)
-            if taken is not None:
-                return taken
-        # Spares left by an earlier server, or built by another one on this folder.
-        try:
-            ready = sorted(p for p in self.folder.iterdir() if p.name.startswith(_READY))
-        except FileNotFoundError:
-            return False
-        for spare in ready:
+        # The folder is listed only once the spares this server built are gone.
+        for spare in itertools.chain(self._drain_built(), self._left_in_folder()):
             taken = self._move(spare, dest)
             if taken is not None:
                 return taken
         return False
+
+    def _drain_built(self) -> Iterator[Path]:
+        while True:
+            try:
+                yield self._built.popleft()  # atomic: launches take spares side by side
+            except IndexError:
+                return
+
+    def _left_in_folder(self) -> Iterator[Path]:
+        """Spares left by an earlier server, or built by another one on this folder."""
+        try:
+            yield from sorted(p for p in self.folder.iterdir() if p.name.startswith(_READY))
+        except FileNotFoundError:
+            return
 
     @staticmethod
     def _move(spare: Path, dest: Path) -> bool | None:
