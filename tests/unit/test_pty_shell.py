@@ -13,7 +13,7 @@ from customjobs.execution.backends.base import ShellCommand
 from customjobs.webaccess.pty import PtyShell
 from customjobs.webaccess.reaper import shell_processes
 
-READ_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 20.0  # a generous bound: the suite runs on a loaded 2-core machine
 
 
 @pytest.fixture
@@ -34,6 +34,22 @@ def read_until(shell: PtyShell, text: str) -> str:
     return seen.decode(errors="replace")
 
 
+def wait_for_command(shell: PtyShell, command: str) -> None:
+    """Until a process of the shell's session runs `command` (its /proc comm)."""
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    while not any(_comm(pid) == command for pid in shell_processes(shell.proc.pid, shell.token)):
+        assert time.monotonic() < deadline, f"no {command!r} started in the shell"
+        time.sleep(0.02)
+
+
+def _comm(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip()
+    except OSError:
+        return None  # it ended between the listing and the read
+
+
 def test_environment_size_and_ctrl_c(shell: PtyShell) -> None:
     shell.write(b"echo $GREETING-$((40+2)); stty size\n")
     read_until(shell, "hello-42")
@@ -42,7 +58,7 @@ def test_environment_size_and_ctrl_c(shell: PtyShell) -> None:
     shell.write(b"stty size\n")
     read_until(shell, "40 120")
     shell.write(b"sleep 30\n")
-    time.sleep(0.3)
+    wait_for_command(shell, "sleep")  # a ^C sent before the shell forks it is not the one tested
     shell.write(b"\x03")
     shell.write(b"echo done-$?\n")
     read_until(shell, "done-130")

@@ -41,7 +41,7 @@ from customjobs.store.sql.engine import write, write_transaction
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.point_read import PointRead
 from customjobs.store.sql.raw_writes import Executes
-from customjobs.store.sql.tables import custom_jobs, job_events, job_labels, operations
+from customjobs.store.sql.tables import PLACING_WHERE, custom_jobs, job_events, job_labels, operations
 
 _RUNTIME_FIELDS = {
     "attempt",
@@ -123,11 +123,8 @@ class SqlStore:
             return self._with_labels(conn, conn.execute(query.order_by(custom_jobs.c.create_us)).all())
 
     def placing_jobs(self) -> list[Job]:
-        # A probe of the partial index ix_custom_jobs_placing: the plain queue is not read.
-        c = custom_jobs.c
-        query = select(custom_jobs).where(c.state == JobState.QUEUED.value, c.allocation_json.is_not(None))
         with self.engine.connect() as conn:
-            return self._with_labels(conn, conn.execute(query.order_by(c.create_us, c.id)).all())
+            return self._with_labels(conn, conn.execute(placing_query()).all())
 
     # the head of the queue (execution/scheduler/queue_head.py) ------------------
     # Each read is one probe or range scan of ix_custom_jobs_queue (state, priority,
@@ -381,6 +378,16 @@ def _update_statement(shape: tuple[tuple[str, bool], ...], conditions: tuple[tup
         for column, first in shape
     }
     return update(custom_jobs).where(*tests).values(sets)
+
+
+def placing_query() -> Select[Any]:
+    """The admitted jobs still waiting for placement, oldest first: a range of the partial
+    index ix_custom_jobs_placing, however long the plain queue is. Its WHERE is the index's
+    own text, literal values and all: SQLite uses a partial index only where it can prove
+    the query's terms imply the index's, which it cannot for a bound parameter (it would
+    scan every QUEUED row instead, 15 ms a pass at 100,000 queued)."""
+    c = custom_jobs.c
+    return select(custom_jobs).where(PLACING_WHERE).order_by(c.create_us, c.id)
 
 
 def list_query(

@@ -66,8 +66,17 @@ custom_jobs = Table(
     Index("ix_custom_jobs_state", "state"),
     # The queue's order: queued jobs by priority, then first come first served.
     Index("ix_custom_jobs_queue", "state", "priority", "create_us", "id"),
-    # Admitted jobs waiting for the backend to place them (a Ray gang): few, read every pass.
-    Index("ix_custom_jobs_placing", "id", sqlite_where=PLACING_WHERE, postgresql_where=PLACING_WHERE),
+    # Admitted jobs waiting for the backend to place them (a Ray gang): few, read every pass
+    # in this order (store.placing_query). The leading state column is what makes SQLite's
+    # planner take it over ix_custom_jobs_state, with or without ANALYZE's statistics.
+    Index(
+        "ix_custom_jobs_placing",
+        "state",
+        "create_us",
+        "id",
+        sqlite_where=PLACING_WHERE,
+        postgresql_where=PLACING_WHERE,
+    ),
 )
 
 job_labels = Table(
