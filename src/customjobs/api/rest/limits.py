@@ -8,12 +8,24 @@ crosses the limit raises InvalidArgument, which the handler's guard sends as Goo
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from customjobs.api.rest.auth import STORAGE_PREFIXES
 from customjobs.api.rest.common import error_response
 from customjobs.errors import InvalidArgument
+
+
+def _body_headers(scope: Scope) -> tuple[str | None, bool]:
+    """The declared Content-Length (its first value, as Starlette's Headers gives) and whether
+    a Transfer-Encoding is sent: one pass over the raw headers, which ASGI gives lower-cased."""
+    declared: str | None = None
+    chunked = False
+    for key, value in scope["headers"]:
+        if key == b"content-length" and declared is None:
+            declared = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 def too_large(limit_bytes: int) -> InvalidArgument:
@@ -29,7 +41,12 @@ class BodyLimit:
         if scope["type"] != "http" or scope["path"].startswith(STORAGE_PREFIXES):
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        declared, chunked = _body_headers(scope)
+        if declared is None and not chunked:
+            # HTTP/1.1 (RFC 9112 6.3): no Content-Length and no Transfer-Encoding is an empty
+            # body, so there is nothing to count; most requests (gets, lists) are such.
+            await self.app(scope, receive, send)
+            return
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             error = (
                 too_large(self.max_bytes)

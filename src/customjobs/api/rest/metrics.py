@@ -7,6 +7,7 @@ by raw path: job ids in a label would grow the series without bound.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +25,9 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The histogram's child per (method, route, status), looked up once: prometheus'
+        # labels() validates and locks on every call, on the path of every request.
+        self._children: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,9 +46,11 @@ class RequestMetrics:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
-            self.metrics.request_s.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - started
-            )
+            key = (scope["method"], route, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self.metrics.request_s.labels(key[0], route, str(status))
+            child.observe(time.perf_counter() - started)
 
 
 class MetricsHandler:
