@@ -13,14 +13,13 @@ from customjobs.store.sql.store import SqlStore, placing_query
 from customjobs.store.sql.tables import custom_jobs
 
 QUEUED = 3000
-PLACING = {7: 3, 1500: 1, 2999: 2}  # row -> its place in the answer (oldest first)
+PLACING = {7: 30, 1500: 10, 2999: 20}  # row -> its create_us: the answer is oldest first
 
 
 @pytest.mark.parametrize("analyzed", [False, True])
 def test_placing_read_is_a_range_of_its_partial_index(tmp_path: Path, analyzed: bool) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/plan.db")
     upgrade(engine)
-    created = {7: 30, 1500: 10, 2999: 20}
     rows = [
         {
             "id": i,
@@ -29,7 +28,7 @@ def test_placing_read_is_a_range_of_its_partial_index(tmp_path: Path, analyzed: 
             "display_name": f"job-{i}",
             "state": "JOB_STATE_QUEUED",
             "spec_json": "{}",
-            "create_us": created.get(i, 1_000 + i),
+            "create_us": PLACING.get(i, 1_000 + i),
             "update_us": 0,
             "attempt": 0,
             "priority": 0,
@@ -47,5 +46,5 @@ def test_placing_read_is_a_range_of_its_partial_index(tmp_path: Path, analyzed: 
     assert plan[0].startswith("SEARCH custom_jobs USING INDEX ix_custom_jobs_placing"), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
     store = SqlStore(engine)
-    assert [job.id for job in store.placing_jobs()] == sorted(PLACING, key=PLACING.__getitem__)
+    assert [job.id for job in store.placing_jobs()] == [1500, 2999, 7]
     engine.dispose()
