@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from customjobs.execution.backends.local.wrapper import Wrappers, read_exit
+from customjobs.execution.backends.local.wrapper import Wrappers, read_exit, read_pid
 
 DEADLINE_S = 20.0
 
@@ -66,3 +66,30 @@ def test_spawns_from_several_threads_are_all_reaped(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     _until(lambda: all(wrappers.returncode(p) == 0 for p in pids), "not every wrapper was reaped")
+
+
+def test_a_status_file_counts_only_once_its_line_is_whole(tmp_path: Path) -> None:
+    # The wrapper's `echo` creates the file, then writes the number and its newline in one
+    # write(2): a reader between the two, or of a torn write, must see "not written yet".
+    prefix = tmp_path / "r"
+    exit_file, pid_file = Path(f"{prefix}.exit"), Path(f"{prefix}.pid")
+    for partial in ("", "1", "12"):
+        exit_file.write_text(partial)
+        pid_file.write_text(partial)
+        assert (read_exit(prefix), read_pid(prefix)) == (None, None)
+    exit_file.write_text("127\n")
+    pid_file.write_text("4242\n")
+    assert read_exit(prefix) == 127
+    assert read_pid(prefix) == (4242, pid_file.stat().st_mtime)
+    exit_file.write_text("x\n")
+    assert read_exit(prefix) is None
+
+
+def test_the_wrapper_records_its_own_pid_and_the_commands_status(tmp_path: Path) -> None:
+    wrappers = Wrappers(lambda: None)
+    pid = wrappers.spawn(tmp_path / "r", ["sh", "-c", "exit 3"], tmp_path / "r.log", None)
+    _until(lambda: wrappers.returncode(pid) is not None, "the wrapper was never reaped")
+    found = read_pid(tmp_path / "r")
+    assert found is not None and found[0] == pid
+    assert read_exit(tmp_path / "r") == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.exit", "r.log", "r.pid"]  # nothing left beside

@@ -31,7 +31,7 @@ from customjobs.execution.backends.base import (
 )
 from customjobs.execution.backends.local import cgroups
 from customjobs.execution.backends.local.process_setup import ProcessOptions, job_environment, replica_argv
-from customjobs.execution.backends.local.wrapper import Wrappers, read_exit
+from customjobs.execution.backends.local.wrapper import Wrappers, read_exit, read_pid
 from customjobs.execution.backends.packages.venv_spares import VenvSpares
 from customjobs.execution.backends.shells import process_shell
 from customjobs.execution.environment import make_local_output_dirs, plan_replicas
@@ -136,12 +136,11 @@ class LocalProcessBackend:
         """Find the replicas of a launch the server died in the middle of, from their pid files."""
         replicas, newest = [], 0.0
         for name in names:
-            pid_file = request.workdir / f"{name}.pid"
-            try:
-                pid = int(pid_file.read_text().strip())
-            except (FileNotFoundError, ValueError):
+            found = read_pid(request.workdir / name)
+            if found is None:
                 continue
-            newest = max(newest, pid_file.stat().st_mtime)
+            pid, written_s = found
+            newest = max(newest, written_s)
             replicas.append({"name": name, "pid": pid, "prefix": str(request.workdir / name)})
         if not replicas:
             return None
