@@ -2,7 +2,7 @@
 
 Baseline: the same number of `true` processes run by 8 threads, each writing a log file,
 which is what running the jobs costs with no service around them.
-Target: throughput >= 0.25 x baseline. Ray Jobs and Slurm run beside it when installed.
+Target: throughput >= 0.30 x baseline. Ray Jobs and Slurm run beside it when installed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ ID = "B2"
 TITLE = "throughput of many `true` jobs"
 CLIENTS = 32
 BASELINE_THREADS = 8
-TARGET_RATIO = 0.25
+TARGET_RATIO = 0.30  # issue 16: about 550 jobs/s here, above Slurm's published 500
 DONE_POLL_S = 0.05
 WARMUP_JOBS = 3  # 1 with --quick
 # Peers run fewer jobs: at 1,000 jobs x 3 runs the Ray peer alone takes about 50 minutes.
