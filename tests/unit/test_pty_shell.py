@@ -34,12 +34,25 @@ def read_until(shell: PtyShell, text: str) -> str:
     return seen.decode(errors="replace")
 
 
-def wait_for_command(shell: PtyShell, command: str) -> None:
-    """Until a process of the shell's session runs `command` (its /proc comm)."""
+def wait_for_foreground(shell: PtyShell, command: str) -> None:
+    """Until a process of the shell's session runs `command` (its /proc comm) in the
+    terminal's foreground process group. The shell forks the command and hands it the
+    terminal separately: a ^C sent after the exec but before the hand-over reaches the shell,
+    not the command (a 30-second sleep then outlived the test's wait)."""
     deadline = time.monotonic() + READ_TIMEOUT_S
-    while not any(_comm(pid) == command for pid in shell_processes(shell.proc.pid, shell.token)):
-        assert time.monotonic() < deadline, f"no {command!r} started in the shell"
+    while not any(
+        _comm(pid) == command and _group(pid) == os.tcgetpgrp(shell.fd)
+        for pid in shell_processes(shell.proc.pid, shell.token)
+    ):
+        assert time.monotonic() < deadline, f"no {command!r} in the shell's foreground"
         time.sleep(0.02)
+
+
+def _group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
 
 
 def _comm(pid: int) -> str | None:
@@ -58,7 +71,7 @@ def test_environment_size_and_ctrl_c(shell: PtyShell) -> None:
     shell.write(b"stty size\n")
     read_until(shell, "40 120")
     shell.write(b"sleep 30\n")
-    wait_for_command(shell, "sleep")  # a ^C sent before the shell forks it is not the one tested
+    wait_for_foreground(shell, "sleep")  # a ^C sent before then is not the one tested
     shell.write(b"\x03")
     shell.write(b"echo done-$?\n")
     read_until(shell, "done-130")

@@ -20,7 +20,9 @@ def _ready(folder: Path) -> int:
 def _until_ready(folder: Path, count: int) -> None:
     deadline = time.monotonic() + DEADLINE_S
     while _ready(folder) < count:
-        assert time.monotonic() < deadline, f"fewer than {count} spares were built"
+        listing = sorted(p.name for p in folder.iterdir()) if folder.exists() else "no folder"
+        refilling = [t.name for t in threading.enumerate() if t.name == "venv-spares"]
+        assert time.monotonic() < deadline, f"fewer than {count} spares: {listing}; threads {refilling}"
         time.sleep(0.02)
 
 
@@ -53,3 +55,13 @@ def test_no_spare_ready_means_false_not_a_shared_environment(tmp_path: Path) -> 
     spares = VenvSpares(folder, wanted=0)  # builds none
     threading.Event().wait(0.1)
     assert not spares.take(tmp_path / "job" / "venv")
+
+
+def test_a_failed_build_is_retried_without_waiting_for_a_take(tmp_path: Path) -> None:
+    folder = tmp_path / "spares"
+    folder.write_text("a file where the folder goes: every build fails")
+    spares = VenvSpares(folder, wanted=2)
+    threading.Event().wait(0.2)
+    assert _ready(tmp_path) == 0 and folder.is_file()
+    folder.unlink()  # the cause goes; no take follows
+    _until_ready(spares.folder, 2)

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from customjobs.execution.backends.packages import venvs
 log = logging.getLogger(__name__)
 
 SPARES_WANTED = 4
+RETRY_S = 1.0  # after a failed build
 _READY = "ready-"
 
 
@@ -79,8 +81,11 @@ class VenvSpares:
             self._need.clear()
             try:
                 self._refill()
-            except OSError:
+            except Exception:  # this thread must outlive any one failed build
                 log.exception("could not build spare job environments in %s", self.folder)
+                # Tried again later, not only at the next take: launches build their own meanwhile.
+                time.sleep(RETRY_S)
+                self._need.set()
 
     def _refill(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
