@@ -62,6 +62,6 @@ def test_a_failed_build_is_retried_without_waiting_for_a_take(tmp_path: Path) ->
     folder.write_text("a file where the folder goes: every build fails")
     spares = VenvSpares(folder, wanted=2)
     threading.Event().wait(0.2)
-    assert _ready(tmp_path) == 0 and folder.is_file()
+    assert folder.is_file()  # nothing built over it
     folder.unlink()  # the cause goes; no take follows
     _until_ready(spares.folder, 2)
