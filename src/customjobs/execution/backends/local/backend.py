@@ -32,7 +32,6 @@ from customjobs.execution.backends.base import (
 from customjobs.execution.backends.local import cgroups
 from customjobs.execution.backends.local.process_setup import ProcessOptions, job_environment, replica_argv
 from customjobs.execution.backends.local.wrapper import Wrappers, read_exit, read_pid
-from customjobs.execution.backends.packages.venv_spares import VenvSpares
 from customjobs.execution.backends.shells import process_shell
 from customjobs.execution.environment import make_local_output_dirs, plan_replicas
 
@@ -62,7 +61,6 @@ class LocalProcessBackend:
         self._notify = notify
         # Buckets, cached Python environments and this server's URL (process_setup.py).
         self._options = ProcessOptions.from_settings(settings)
-        self._spares = VenvSpares(settings.python_envs_dir / "spares")
         self._wrappers = Wrappers(notify)
         # Where replicas' CPU and memory limits are enforced; None: they are advisory.
         self._cgroups = cgroups.CgroupLimits.at(settings.cgroup_root)
@@ -92,9 +90,7 @@ class LocalProcessBackend:
         limits.write_notes(request)
         make_local_output_dirs(spec.base_output_uri)
         # The attempt's folder is inside the job's, which keeps the job's Python environment.
-        job_env = job_environment(
-            request.workdir.parent, self._options, os.environ.get("PATH", ""), self._spares
-        )
+        job_env = job_environment(request.workdir.parent, self._options, os.environ.get("PATH", ""))
         replicas: list[dict[str, object]] = []
         for plan in plans:
             prefix = request.workdir / plan.name

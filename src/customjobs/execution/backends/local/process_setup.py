@@ -25,7 +25,6 @@ from customjobs.domain.spec import PoolSpec
 from customjobs.execution.backends.base import LaunchError
 from customjobs.execution.backends.packages import venvs
 from customjobs.execution.backends.packages.command import python_package_argv
-from customjobs.execution.backends.packages.venv_spares import VenvSpares
 from customjobs.execution.environment import ReplicaPlan
 from customjobs.storage.names import rewrite_gcs_mount
 
@@ -44,16 +43,13 @@ class ProcessOptions:
         return cls(settings.buckets_dir, settings.python_envs_dir, settings.server_url)
 
 
-def job_environment(
-    job_dir: Path, options: ProcessOptions, host_path: str, spares: VenvSpares | None = None
-) -> dict[str, str]:
+def job_environment(job_dir: Path, options: ProcessOptions, host_path: str) -> dict[str, str]:
     """Variables every replica of the job gets (before the user's env, which may override them).
 
-    The job's environment is made on the job's first launch (from a spare when one is ready)
-    and kept for its restarts.
+    The job's environment is made on the job's first launch and kept for its restarts.
     """
     env_dir = job_dir / JOB_VENV
-    if not venvs.python_of(env_dir).exists() and not (spares is not None and spares.take(env_dir)):
+    if not venvs.python_of(env_dir).exists():
         try:
             venvs.create(env_dir)
         except (OSError, RuntimeError) as exc:
