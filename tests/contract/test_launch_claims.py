@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from customjobs.domain.job import NewJob
 from customjobs.domain.states import TERMINAL, JobState
-from customjobs.store.base import StateChange, Store
+from customjobs.store.base import AttemptClaim, StateChange, Store
 
 HANDLE = {"backend": "local", "replicas": [{"name": "workerpool0-0", "pid": 4242}]}
 T0 = 1_700_000_000_000_000
@@ -89,3 +89,32 @@ def test_count_by_state(store: Store) -> None:
     assert change(store, 3, JobState.RUNNING, JobState.SUCCEEDED, T0 + 1)
 
     assert store.count_by_state() == {JobState.PENDING: 2, JobState.SUCCEEDED: 1}
+
+
+def test_a_batch_of_claims_is_each_its_own_compare_and_set(store: Store) -> None:
+    for job_id in (1, 2, 3):
+        add_job(store, job_id, JobState.PENDING)
+    assert store.claim_attempt(2, JobState.PENDING, 0)  # another scheduler won job 2 first
+    add_job(store, 4, JobState.QUEUED)
+    claims = [AttemptClaim(1, JobState.PENDING, 0), AttemptClaim(2, JobState.PENDING, 0)]
+    claims += [AttemptClaim(3, JobState.PENDING, 0), AttemptClaim(4, JobState.PENDING, 0)]
+    claims.append(AttemptClaim(404, JobState.PENDING, 0))
+    assert store.claim_attempts(claims) == [True, False, True, False, False]
+    attempts = {job_id: store.get_job(job_id).attempt for job_id in (1, 2, 3, 4)}  # type: ignore[union-attr]
+    assert attempts == {1: 1, 2: 1, 3: 1, 4: 0}
+    assert store.claim_attempts([]) == []
+
+
+def test_a_batch_of_moves_applies_each_that_still_holds(store: Store) -> None:
+    for job_id in (1, 2, 3):
+        add_job(store, job_id, JobState.PENDING)
+    assert change(store, 2, JobState.PENDING, JobState.CANCELLING, T0 + 1)  # a cancel got there first
+    moves = [
+        StateChange(job_id, JobState.PENDING, JobState.RUNNING, T0 + 2, set_start=True)
+        for job_id in (1, 2, 3)
+    ]
+    assert store.change_states(moves) == [True, False, True]
+    states = {job_id: store.get_job(job_id).state for job_id in (1, 2, 3)}  # type: ignore[union-attr]
+    assert states == {1: JobState.RUNNING, 2: JobState.CANCELLING, 3: JobState.RUNNING}
+    assert [e.state for e in store.events(1)] == [JobState.PENDING, JobState.RUNNING]
+    assert [e.state for e in store.events(2)] == [JobState.PENDING, JobState.CANCELLING]

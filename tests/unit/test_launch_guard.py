@@ -13,7 +13,7 @@ from typing import Any
 from customjobs.config import Settings
 from customjobs.domain.job import NewJob
 from customjobs.domain.states import JobState
-from customjobs.execution.backends.base import Handle, LaunchRequest, ReplicaFact, ReplicaStatus
+from customjobs.execution.backends.base import Handle, LaunchError, LaunchRequest, ReplicaFact, ReplicaStatus
 from customjobs.execution.logs.files import LogLayout
 from customjobs.execution.scheduler.loop import Scheduler
 from customjobs.store.sql.store import SqlStore
@@ -115,3 +115,27 @@ def test_a_launch_superseded_by_another_scheduler_is_stopped(store: SqlStore, tm
     assert len(backend.stopped) == 1  # attempt 1's replicas are nobody's: stopped
     job = store.get_job(job_id)
     assert job is not None and job.attempt == 2 and job.handle is None and job.state is JobState.PENDING
+
+
+def test_in_a_batch_a_superseded_launch_is_stopped_and_a_failed_one_fails_alone(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    ids = add_jobs(store, 6)  # launched as one batch: claims in one write, RUNNING in another
+
+    def during_start(request: LaunchRequest) -> None:
+        if request.job_id == 2:  # the new lease holder claims attempt 2 meanwhile
+            assert store.claim_attempt(request.job_id, JobState.PENDING, request.attempt)
+        if request.job_id == 4:
+            raise LaunchError("no such command")
+
+    backend = CountingBackend(during_start=during_start)
+    scheduler(store, backend, tmp_path).run_once()
+
+    assert sorted(backend.started) == [(i, 1) for i in ids]
+    assert [h["replicas"] for h in backend.stopped] == [[{"name": "workerpool0-0", "pid": 0}]]
+    jobs = {i: store.get_job(i) for i in ids}
+    states = {i: job.state for i, job in jobs.items() if job is not None}
+    assert states == {1: JobState.RUNNING, 2: JobState.PENDING, 3: JobState.RUNNING, 4: JobState.FAILED,
+                      5: JobState.RUNNING, 6: JobState.RUNNING}  # fmt: skip
+    assert jobs[4] is not None and jobs[4].error_message == "no such command"
+    assert jobs[2] is not None and jobs[2].attempt == 2 and jobs[2].handle is None

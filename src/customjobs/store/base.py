@@ -66,6 +66,16 @@ class StateChange:
 
 
 @dataclass(frozen=True)
+class AttemptClaim:
+    """A launch's claim of its job's next attempt (Store.claim_attempt's arguments)."""
+
+    job_id: int
+    expected: JobState
+    attempt: int
+    allocation: JobAllocation | None = None
+
+
+@dataclass(frozen=True)
 class JobScope:
     """A project and location that holds CustomJobs: how many, and when the newest was created."""
 
@@ -112,6 +122,10 @@ class Store(Protocol):
         """Apply the change only if the job is still in `expected`; False when the race was lost."""
         ...
 
+    def change_states(self, changes: Sequence[StateChange]) -> list[bool]:
+        """change_state for each, in order, in one write: whether each applied."""
+        ...
+
     def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
         """Set runtime fields (attempt, handle, outcome, stop_requested_us, web_access_uris,
         allocation, queue_reason).
@@ -129,6 +143,10 @@ class Store(Protocol):
         about to launch the same job, exactly one wins the attempt, and only it starts replicas.
         With `allocation`, the job's grant from admission is written by the same write.
         """
+        ...
+
+    def claim_attempts(self, claims: Sequence[AttemptClaim]) -> list[bool]:
+        """claim_attempt for each, in order, in one write: whether each was won."""
         ...
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from customjobs import names
 from customjobs.clock import now_us
@@ -26,14 +27,14 @@ from customjobs.domain.spec import LaunchSpec
 from customjobs.domain.states import ACTIVE, JobState
 from customjobs.errors import ApiError, RpcCode
 from customjobs.execution import transitions
-from customjobs.execution.backends.base import ExecutionBackend, LaunchError, LaunchRequest
+from customjobs.execution.backends.base import ExecutionBackend, Handle, LaunchError, LaunchRequest
 from customjobs.execution.capacity import Capacity
 from customjobs.execution.logs.files import LogLayout, tail
 from customjobs.execution.logs.index import LogIndexer
 from customjobs.execution.scheduler import outcomes
 from customjobs.execution.scheduler.lease import LeaseKeeper
 from customjobs.execution.scheduler.queueing import Queue, StepResult, is_placing, is_waiting
-from customjobs.store.base import Store
+from customjobs.store.base import AttemptClaim, Store
 from customjobs.store.outage import StoreUnavailable
 from customjobs.telemetry.context import job_context
 from customjobs.telemetry.metrics import Metrics
@@ -42,11 +43,27 @@ from customjobs.wire.launch import launch_spec
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 # What every pass reads whole: the active jobs but the QUEUED ones.
 _READ_WHOLE = ACTIVE - {JobState.QUEUED}
 
+# Jobs launched together: one write claims their attempts, one more moves them to RUNNING.
+# A bound, so the first of a long admission runs (and the writer is free) before the last starts.
+LAUNCH_BATCH = 64
+
 # Left in an attempt's folder when the job restarts: that attempt is over for good.
 ATTEMPT_ENDED = "attempt-ended"
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A launch prepared up to its claim (Scheduler._prepare)."""
+
+    job: Job
+    attempt: int
+    request: LaunchRequest
+    claim: AttemptClaim
 
 
 @dataclass(frozen=True)
@@ -175,16 +192,43 @@ class Scheduler:
         return PassResult(active, len(step.admitted), self._launched, self._finished)
 
     def _launch_all(self, admitted: list[Job]) -> None:
-        """Launch the jobs admitted in this pass, several at once: a launch mostly waits (on a
-        fork and exec, a container CLI, a commit), and each one's claim of its attempt keeps
-        it exactly-once. Each checks the lease before it starts."""
+        """Launch the jobs admitted in this pass, in batches: a batch's attempts claimed in
+        one write, its replicas started several at once (a start mostly waits on a fork and
+        exec, or a container CLI), its moves to RUNNING in one more write. Each claim is
+        still a compare-and-set of its own, which keeps every launch exactly-once."""
         if len(admitted) < 2 or self._launcher is None:
             for job in admitted:
                 if not self._reconcile_one(job):
                     return
             return
-        for _ in self._launcher.map(self._reconcile_one, admitted):
-            pass  # a StoreUnavailable in one launch ends the pass, as it does when serial
+        for first in range(0, len(admitted), LAUNCH_BATCH):
+            if not self._holds_lease():
+                return
+            self._launch_batch(admitted[first : first + LAUNCH_BATCH])
+
+    def _launch_batch(self, batch: list[Job]) -> None:
+        assert self._launcher is not None
+        # Preparing may wait too (a Ray backend places a placement group).
+        prepared = self._launcher.map(lambda job: self._guarded(job, self._prepare, job), batch)
+        ready = [r for r in prepared if r is not None]
+        won = self.store.claim_attempts([r.claim for r in ready])
+        claimed = [r for r, ok in zip(ready, won, strict=True) if ok]
+        handles = self._launcher.map(lambda r: self._guarded(r.job, self._start, r), claimed)
+        pairs = zip(claimed, handles, strict=True)
+        started = [(r.job, r.attempt, handle, True) for r, handle in pairs if handle is not None]
+        self._started_all(started)
+
+    def _guarded(self, job: Job, step: Callable[..., _T], *args: Any) -> _T | None:
+        """One job's step of a batch, as _reconcile_one runs a job: logged, never fatal to the
+        batch, but for the store being gone (the pass ends)."""
+        with job_context(names.job_name(job.project, job.location, job.id), job.attempt):
+            try:
+                return step(*args)
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("job %s: launch failed (attempt %s)", job.id, job.attempt)
+                return None
 
     def _reconcile_one(self, job: Job) -> bool:
         """False once this server no longer holds the scheduler lease: the pass stops there."""
@@ -265,11 +309,21 @@ class Scheduler:
         )
 
     def _launch(self, job: Job) -> None:
+        ready = self._prepare(job)
+        if ready is None or not self.store.claim_attempts([ready.claim])[0]:
+            return
+        handle = self._start(ready)
+        if handle is not None:
+            self._started(ready.job, ready.attempt, handle, True)
+
+    def _prepare(self, job: Job) -> _Ready | None:
+        """Everything a launch does before it claims its attempt; None when it ends here
+        (failed, re-attached, waiting for its placement, cancelled meanwhile)."""
         try:
             self._spec(job)
         except ApiError as exc:  # its encryption key was disabled after create
             self._failed(job, int(exc.code), exc.message)
-            return
+            return None
         if job.attempt > 0 and not self._attempt_ended(job):
             # attempt is recorded before replicas start: a server died mid-launch.
             request = self._request(job, job.attempt)
@@ -278,7 +332,7 @@ class Scheduler:
             if handle is not None:
                 log.warning("job %s: re-attached to a launch interrupted by a restart", job.id)
                 self._started(job, job.attempt, handle, len(handle["replicas"]) == len(names_))
-                return
+                return None
             # No replica of that attempt ever started: launch a new attempt below.
         attempt = job.attempt + 1
         request = self._request(job, attempt)
@@ -286,34 +340,36 @@ class Scheduler:
             waits_for = self.backend.place(request)
         except LaunchError as exc:
             self._failed(job, int(RpcCode.INVALID_ARGUMENT), str(exc))
-            return
+            return None
         if waits_for is not None:
             self._await_placement(job, request, waits_for)
-            return
+            return None
         if job.state is JobState.QUEUED:
             placed = "placed: every replica fits"
             if not transitions.move(
                 self.store, job, JobState.PENDING, message=placed, runtime={"queue_reason": None}
             ):
                 self.backend.unplace(job.id, attempt)  # cancelled meanwhile
-                return
+                return None
             job = dataclasses.replace(job, state=JobState.PENDING, queue_reason=None)
         # Whoever moves the attempt number from what it read wins the launch; a scheduler that
         # lost its lease (or a second one by mistake) finds it moved and starts nothing.
-        if not self.store.claim_attempt(job.id, JobState.PENDING, job.attempt, job.allocation):
-            return
-        if attempt > 1:
+        claim = AttemptClaim(job.id, JobState.PENDING, job.attempt, job.allocation)
+        return _Ready(job, attempt, request, claim)
+
+    def _start(self, ready: _Ready) -> Handle | None:
+        """The claimed attempt's replicas started: their handle, or None (the job failed)."""
+        job, request = ready.job, ready.request
+        if ready.attempt > 1:
             self._note_attempt(request)
         try:
-            handle = self.backend.start(request)
+            return self.backend.start(request)
         except LaunchError as exc:
             self._failed(job, int(RpcCode.INVALID_ARGUMENT), str(exc))
-            return
         except Exception as exc:
             log.exception("job %s: launch failed", job.id)
             self._failed(job, int(RpcCode.INTERNAL), f"Internal error occurred while starting the job: {exc}")
-            return
-        self._started(job, attempt, handle, True)
+        return None
 
     def _await_placement(self, job: Job, request: LaunchRequest, reason: str) -> None:
         """The backend cannot place the admitted job yet: it waits QUEUED with the backend's
@@ -368,25 +424,36 @@ class Scheduler:
             self._ended.add(job.id)
             self._observe_finished(JobState.FAILED)
 
-    def _started(self, job: Job, attempt: int, handle: dict[str, object], complete: bool) -> None:
-        # The usual case in one write: the handle, the shells' URIs (cleared by _finish) and
-        # RUNNING, if the job is still PENDING on this attempt.
-        runtime: dict[str, object] = {"handle": handle}
-        uris = web_access_uris(self.settings.server_url, job.id, self._spec(job))
-        if uris:
-            runtime["web_access_uris"] = uris
-        message = "all replicas started" if complete else "some replicas were not started"
-        if transitions.move(
-            self.store, job, JobState.RUNNING, message=message, runtime=runtime, attempt=attempt
-        ):
-            self._observe_running(job)
-        # Otherwise stored in whatever state the job is now: a cancel that raced the launch
-        # must see the replicas to stop them.
-        elif not self.store.attach_handle(job.id, attempt, handle):
-            # Another scheduler claimed a newer attempt meanwhile: these replicas are nobody's.
-            log.warning("job %s: attempt %d was superseded; stopping its replicas", job.id, attempt)
-            self.backend.stop(handle, force=True)
+    def _started(self, job: Job, attempt: int, handle: Handle, complete: bool) -> None:
+        self._started_all([(job, attempt, handle, complete)])
+
+    def _started_all(self, launches: list[tuple[Job, int, Handle, bool]]) -> None:
+        """Each launch's usual end in one write (all of them in one commit): its handle, its
+        shells' URIs (cleared by _finish) and RUNNING, if the job is still PENDING on that
+        attempt."""
+        moves = []
+        for job, attempt, handle, complete in launches:
+            runtime: dict[str, object] = {"handle": handle}
+            uris = web_access_uris(self.settings.server_url, job.id, self._spec(job))
+            if uris:
+                runtime["web_access_uris"] = uris
+            message = "all replicas started" if complete else "some replicas were not started"
+            moves.append(
+                transitions.Move(job, JobState.RUNNING, message=message, runtime=runtime, attempt=attempt)
+            )
+        if not moves:
             return
+        for (job, attempt, handle, _), moved in zip(
+            launches, transitions.move_all(self.store, moves), strict=True
+        ):
+            if moved:
+                self._observe_running(job)
+            # Otherwise stored in whatever state the job is now: a cancel that raced the launch
+            # must see the replicas to stop them.
+            elif not self.store.attach_handle(job.id, attempt, handle):
+                # Another scheduler claimed a newer attempt meanwhile: these replicas are nobody's.
+                log.warning("job %s: attempt %d was superseded; stopping its replicas", job.id, attempt)
+                self.backend.stop(handle, force=True)
         self.wake()
 
     def _observe_running(self, job: Job) -> None:

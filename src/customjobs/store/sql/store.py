@@ -36,7 +36,7 @@ from customjobs.domain.job import Job, NewJob, Operation, Outcome, StateEvent
 from customjobs.domain.placement import JobAllocation
 from customjobs.domain.query import Expr
 from customjobs.domain.states import TERMINAL, JobState
-from customjobs.store.base import Cursor, JobScope, StateChange
+from customjobs.store.base import AttemptClaim, Cursor, JobScope, StateChange
 from customjobs.store.sql.engine import write, write_transaction
 from customjobs.store.sql.filter_sql import filter_clause
 from customjobs.store.sql.point_read import PointRead
@@ -148,39 +148,22 @@ class SqlStore:
             return self._with_labels(conn, conn.execute(query.order_by(c.create_us, c.id).limit(limit)).all())
 
     def change_state(self, change: StateChange) -> bool:
-        unknown = set(change.runtime) - _RUNTIME_FIELDS
-        if unknown:
-            raise ValueError(f"not runtime fields: {sorted(unknown)}")
-        values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
-        if change.reset_runtime:
-            values.update(_runtime_columns({"handle": None, "outcome": None, "stop_requested_us": None}))
-        values.update(_runtime_columns(dict(change.runtime)))
-        if change.set_end:
-            values["end_us"] = change.now_us
-        if change.set_start:
-            # startTime is the FIRST entry into RUNNING: a retry keeps the original.
-            values["start_us"] = _FirstStart(change.now_us)
-        if change.error_code is not None:
-            values["error_code"] = change.error_code
-            values["error_message"] = change.error_message
-        where = {"id": change.job_id, "state": change.expected.value}
-        if change.attempt is not None:
-            where["attempt"] = change.attempt
-        statement, params = _job_update(values, where)
-        event = {
-            "job_id": change.job_id,
-            "state": change.target.value,
-            "time_us": change.now_us,
-            "message": change.message,
-        }
+        return self.change_states([change])[0]
 
-        def compare_and_set(conn: Executes) -> bool:
-            if conn.execute(statement, params).rowcount != 1:
-                return False
-            conn.execute(_INSERT_EVENT, event)
-            return True
+    def change_states(self, changes: Sequence[StateChange]) -> list[bool]:
+        """Each change a compare-and-set of its own, all in one write (one commit)."""
+        compiled = [_compiled_change(change) for change in changes]
 
-        return write(self.engine, compare_and_set)
+        def compare_and_set(conn: Executes) -> list[bool]:
+            applied = []
+            for statement, params, event in compiled:
+                moved = conn.execute(statement, params).rowcount == 1
+                if moved:
+                    conn.execute(_INSERT_EVENT, event)
+                applied.append(moved)
+            return applied
+
+        return write(self.engine, compare_and_set) if compiled else []
 
     def update_runtime(self, job_id: int, expected: JobState | None, **fields: Any) -> bool:
         unknown = set(fields) - _RUNTIME_FIELDS
@@ -192,11 +175,27 @@ class SqlStore:
     def claim_attempt(
         self, job_id: int, expected: JobState, attempt: int, allocation: JobAllocation | None = None
     ) -> bool:
-        values: dict[str, Any] = {"attempt": attempt + 1}
-        if allocation is not None:
-            values.update(_runtime_columns({"allocation": allocation}))
-        where = {"id": job_id, "state": expected.value, "attempt": attempt, "handle_json": None}
-        return self._update_one(*_job_update(values, where))
+        return self.claim_attempts([AttemptClaim(job_id, expected, attempt, allocation)])[0]
+
+    def claim_attempts(self, claims: Sequence[AttemptClaim]) -> list[bool]:
+        """Each claim a compare-and-set of its own, all in one write (one commit)."""
+        compiled = []
+        for claim in claims:
+            values: dict[str, Any] = {"attempt": claim.attempt + 1}
+            if claim.allocation is not None:
+                values.update(_runtime_columns({"allocation": claim.allocation}))
+            where = {
+                "id": claim.job_id,
+                "state": claim.expected.value,
+                "attempt": claim.attempt,
+                "handle_json": None,
+            }
+            compiled.append(_job_update(values, where))
+
+        def compare_and_set(conn: Executes) -> list[bool]:
+            return [conn.execute(statement, params).rowcount == 1 for statement, params in compiled]
+
+        return write(self.engine, compare_and_set) if compiled else []
 
     def attach_handle(self, job_id: int, attempt: int, handle: dict[str, Any]) -> bool:
         values = _runtime_columns({"handle": handle})
@@ -346,6 +345,36 @@ class _FirstStart:
     """start_us = COALESCE(start_us, at): startTime is the FIRST entry into RUNNING."""
 
     at: int
+
+
+def _compiled_change(change: StateChange) -> tuple[Update, dict[str, Any], dict[str, Any]]:
+    """A state change as its compare-and-set UPDATE, its parameters, and its event row."""
+    unknown = set(change.runtime) - _RUNTIME_FIELDS
+    if unknown:
+        raise ValueError(f"not runtime fields: {sorted(unknown)}")
+    values: dict[str, Any] = {"state": change.target.value, "update_us": change.now_us}
+    if change.reset_runtime:
+        values.update(_runtime_columns({"handle": None, "outcome": None, "stop_requested_us": None}))
+    values.update(_runtime_columns(dict(change.runtime)))
+    if change.set_end:
+        values["end_us"] = change.now_us
+    if change.set_start:
+        # startTime is the FIRST entry into RUNNING: a retry keeps the original.
+        values["start_us"] = _FirstStart(change.now_us)
+    if change.error_code is not None:
+        values["error_code"] = change.error_code
+        values["error_message"] = change.error_message
+    where = {"id": change.job_id, "state": change.expected.value}
+    if change.attempt is not None:
+        where["attempt"] = change.attempt
+    statement, params = _job_update(values, where)
+    event = {
+        "job_id": change.job_id,
+        "state": change.target.value,
+        "time_us": change.now_us,
+        "message": change.message,
+    }
+    return statement, params, event
 
 
 def _job_update(values: dict[str, Any], where: dict[str, Any]) -> tuple[Update, dict[str, Any]]:
