@@ -156,13 +156,15 @@ def test_sdk_bayesian_study_finds_the_optimum_region(monkeypatch: pytest.MonkeyP
             "x": hpt.DoubleParameterSpec(min=0, max=6, scale="linear"),
             "opt": hpt.CategoricalParameterSpec(values=["a", "b"]),
         },
-        max_trial_count=14,
+        # The study's seed is its job's id, so every run is another draw: with 14 trials TPE
+        # missed the region in 9% of 300 seeded simulations, with 24 in none of 800.
+        max_trial_count=24,
         parallel_trial_count=2,
     )
     job.run(sync=True)
     assert job.state.name == "JOB_STATE_SUCCEEDED"
     trials = job.trials
-    assert [t.id for t in trials] == [str(n) for n in range(1, 15)]
+    assert [t.id for t in trials] == [str(n) for n in range(1, 25)]
     assert all(t.state.name == "SUCCEEDED" for t in trials)
     best = max(trials, key=lambda t: t.final_measurement.metrics[0].value)
     params = {p.parameter_id: p.value for p in best.parameters}

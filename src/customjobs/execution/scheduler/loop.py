@@ -109,6 +109,8 @@ class Scheduler:
         )
         # The jobs this pass ended: they hold nothing for the admission that follows.
         self._ended: set[int] = set()
+        # While a pass looks at every job: the ends it found, written together (_end_all).
+        self._ending: list[tuple[Job, Outcome]] | None = None
         # Encrypted jobs (kms/jobdata.py sets these): the readable spec (ApiError when its key is
         # unusable), whether log lines may go into the stored error, and sealing data at the end.
         self.open_spec: Callable[[Job], str] = lambda job: job.spec_json
@@ -179,7 +181,15 @@ class Scheduler:
         jobs += self.store.placing_jobs()
         waiting = [job for job in jobs if is_waiting(job)]
         step = StepResult()
-        if all(self._reconcile_one(job) for job in jobs if not is_waiting(job)):
+        # The jobs that end in this pass are written together, after every job was looked at.
+        self._ending = []
+        try:
+            reconciled = all(self._reconcile_one(job) for job in jobs if not is_waiting(job))
+        finally:
+            ending, self._ending = self._ending, None
+        if reconciled and ending:
+            self._end_all(ending)
+        if reconciled:
             holding = [j for j in jobs if j.allocation and not is_waiting(j) and j.id not in self._ended]
             step = self._admit(waiting, holding)
             self._launch_all(step.admitted)
@@ -550,19 +560,34 @@ class Scheduler:
         if target is JobState.PENDING:
             self._restart(job, outcome)
             return
+        if self._ending is not None:
+            self._ending.append((job, outcome))  # written with the pass's other ends (_end_all)
+            return
+        self._end_all([(job, outcome)])
+
+    def _end_all(self, ending: list[tuple[Job, Outcome]]) -> None:
+        """Jobs whose replicas have all stopped, moved to their end state in one write."""
+        ready = [(job, o) for job, o in ending if self._guarded(job, self._before_end, job)]
+        moves = [
+            transitions.Move(job, o.state, error_code=o.error_code, error_message=o.error_message)
+            for job, o in ready
+        ]
+        if not moves:
+            return
+        for (job, outcome), moved in zip(ready, transitions.move_all(self.store, moves), strict=True):
+            if moved:
+                self._ended.add(job.id)
+                self._observe_finished(outcome.state)
+            if moved and job.handle is not None:
+                self.backend.release(job.handle)
+            elif moved and job.allocation is not None:
+                # Ended before it started (cancelled while it waited for its placement, say):
+                # what the backend reserved for its next attempt goes.
+                self.backend.unplace(job.id, job.attempt + 1)
+            self._specs.pop(job.id, None)
+
+    def _before_end(self, job: Job) -> bool:
         if job.web_access_uris:  # its shells and dashboard are gone with its replicas
             self.store.update_runtime(job.id, job.state, web_access_uris={})
         self.on_ended(job)
-        moved = transitions.move(
-            self.store, job, target, error_code=outcome.error_code, error_message=outcome.error_message
-        )
-        if moved:
-            self._ended.add(job.id)
-            self._observe_finished(target)
-        if moved and job.handle is not None:
-            self.backend.release(job.handle)
-        elif moved and job.allocation is not None:
-            # Ended before it started (cancelled while it waited for its placement, say):
-            # what the backend reserved for its next attempt goes.
-            self.backend.unplace(job.id, job.attempt + 1)
-        self._specs.pop(job.id, None)
+        return True
