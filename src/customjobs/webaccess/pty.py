@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import secrets
 import shutil
@@ -50,7 +51,7 @@ class PtyShell:
         try:
             fcntl.ioctl(slave, termios.TIOCSWINSZ, _winsize(cols, rows))
             proc = subprocess.Popen(
-                [setsid, "--ctty", *command.argv],
+                [setsid, "--ctty", *_default_signals(), *command.argv],
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
@@ -98,3 +99,22 @@ class PtyShell:
         end_shell(self.proc.pid, self.token, HANGUP_GRACE_S)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=HANGUP_GRACE_S)
+
+
+@functools.cache
+def _default_signals() -> tuple[str, ...]:
+    """`env --default-signal=...`, where this host's env has it (coreutils 8.31 and later).
+
+    A server started in the background (`nohup customjobs serve &`) inherits SIGINT and
+    SIGQUIT ignored, and an ignored signal stays ignored across exec: without this, Ctrl-C
+    in a shell would never reach what the shell runs.
+    """
+    env = shutil.which("env")
+    if env is None:
+        return ()
+    argv = (env, "--default-signal=HUP,INT,QUIT")
+    try:
+        works = subprocess.run([*argv, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        works = False
+    return argv if works else ()
