@@ -12,19 +12,16 @@ from customjobs.execution.backends.base import Handle, LaunchRequest, ReplicaFac
 from customjobs.execution.logs.files import LogLayout
 from customjobs.execution.scheduler.loop import Scheduler
 from customjobs.store.sql.store import SqlStore
-
-SPEC = (
-    '{"jobSpec": {"workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"}, '
-    '"replicaCount": "1", "containerSpec": {"imageUri": "local", "command": ["true"]}}]}}'
-)
+from unit.test_launch_guard import SPEC, CountingBackend
 
 
-class EndedBackend:
+class EndedBackend(CountingBackend):
     """Every replica it started has exited: job N's with exit code N % 2 (odd ones fail)."""
 
     name = "ended"
 
     def __init__(self) -> None:
+        super().__init__()
         self.released: list[int] = []
 
     def start(self, request: LaunchRequest) -> Handle:
@@ -33,26 +30,11 @@ class EndedBackend:
     def poll(self, handle: Handle) -> list[ReplicaFact]:
         return [ReplicaFact("workerpool0-0", ReplicaStatus.EXITED, handle["job"] % 2)]
 
-    def stop(self, handle: Handle, force: bool) -> None:
-        """Nothing runs."""
-
     def all_stopped(self, handle: Handle) -> bool:
         return True
 
-    def place(self, request: LaunchRequest) -> str | None:
-        return None
-
-    def unplace(self, job_id: int, attempt: int) -> None:
-        return None
-
-    def reattach(self, request: LaunchRequest, names: list[str]) -> Handle | None:
-        return None
-
     def release(self, handle: Handle) -> None:
         self.released.append(handle["job"])
-
-    def close(self) -> None:
-        """Nothing to close."""
 
 
 def test_the_ends_of_a_pass_land_together_and_one_failing_hook_fails_alone(
