@@ -106,8 +106,9 @@ def _default_signals() -> tuple[str, ...]:
     """`env --default-signal=...`, where this host's env has it (coreutils 8.31 and later).
 
     A server started in the background (`nohup customjobs serve &`) inherits SIGINT and
-    SIGQUIT ignored, and an ignored signal stays ignored across exec: without this, Ctrl-C
-    in a shell would never reach what the shell runs.
+    SIGQUIT ignored, an ignored signal stays ignored across exec, and bash gives the
+    commands it runs the dispositions it inherited: without this, Ctrl-C in a bash shell
+    would never reach what it runs.
     """
     env = shutil.which("env")
     if env is None:

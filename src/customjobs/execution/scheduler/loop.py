@@ -187,9 +187,8 @@ class Scheduler:
             reconciled = all(self._reconcile_one(job) for job in jobs if not is_waiting(job))
         finally:
             ending, self._ending = self._ending, None
-        if reconciled and ending:
-            self._end_all(ending)
         if reconciled:
+            self._end_all(ending)
             holding = [j for j in jobs if j.allocation and not is_waiting(j) and j.id not in self._ended]
             step = self._admit(waiting, holding)
             self._launch_all(step.admitted)
@@ -219,16 +218,16 @@ class Scheduler:
     def _launch_batch(self, batch: list[Job]) -> None:
         assert self._launcher is not None
         # Preparing may wait too (a Ray backend places a placement group).
-        prepared = self._launcher.map(lambda job: self._guarded(job, self._prepare, job), batch)
+        prepared = self._launcher.map(lambda job: self._guarded(job, "launch", self._prepare, job), batch)
         ready = [r for r in prepared if r is not None]
         won = self.store.claim_attempts([r.claim for r in ready])
         claimed = [r for r, ok in zip(ready, won, strict=True) if ok]
-        handles = self._launcher.map(lambda r: self._guarded(r.job, self._start, r), claimed)
+        handles = self._launcher.map(lambda r: self._guarded(r.job, "launch", self._start, r), claimed)
         pairs = zip(claimed, handles, strict=True)
         started = [(r.job, r.attempt, handle, True) for r, handle in pairs if handle is not None]
         self._started_all(started)
 
-    def _guarded(self, job: Job, step: Callable[..., _T], *args: Any) -> _T | None:
+    def _guarded(self, job: Job, what: str, step: Callable[..., _T], *args: Any) -> _T | None:
         """One job's step of a batch, as _reconcile_one runs a job: logged, never fatal to the
         batch, but for the store being gone (the pass ends)."""
         with job_context(names.job_name(job.project, job.location, job.id), job.attempt):
@@ -237,7 +236,7 @@ class Scheduler:
             except StoreUnavailable:
                 raise
             except Exception:
-                log.exception("job %s: launch failed (attempt %s)", job.id, job.attempt)
+                log.exception("job %s: %s failed (attempt %s)", job.id, what, job.attempt)
                 return None
 
     def _reconcile_one(self, job: Job) -> bool:
@@ -567,7 +566,7 @@ class Scheduler:
 
     def _end_all(self, ending: list[tuple[Job, Outcome]]) -> None:
         """Jobs whose replicas have all stopped, moved to their end state in one write."""
-        ready = [(job, o) for job, o in ending if self._guarded(job, self._before_end, job)]
+        ready = [(job, o) for job, o in ending if self._guarded(job, "end", self._before_end, job)]
         moves = [
             transitions.Move(job, o.state, error_code=o.error_code, error_message=o.error_message)
             for job, o in ready
